@@ -1,0 +1,46 @@
+package archive
+
+// RootAttrs are the root attributes of one archive file.
+type RootAttrs struct {
+	Description string
+	Version     string
+	ChunkSize   int64
+	FileNumber  int    // __HDF5Vault_archive_file_number__, written only when NumFiles > 1
+	NumFiles    int    // __HDF5Vault_number_of_archive_files__; reads as 1 when absent
+	Info        string // the index JSON, identical in every file of the set
+}
+
+// DatasetAttrs are the attributes of one payload dataset.
+type DatasetAttrs struct {
+	Compression string // MethodBlosc2 or MethodNone
+	Chunk       int    // part number; written only when NumChunks > 1
+	NumChunks   int    // part count; 1 (or 0) for an unsplit file
+}
+
+// DatasetInfo describes a stored payload.
+type DatasetInfo struct {
+	Size   int64 // payload bytes
+	Offset int64 // byte offset of a contiguous payload in the file, -1 if none
+	Attrs  DatasetAttrs
+}
+
+// Writer is one archive file being written (HDF5 or zip). One goroutine owns it.
+type Writer interface {
+	// Put stores payload as a new dataset, creating groups as needed, and
+	// returns its byte offset in the file (-1 when it has none, e.g. empty).
+	Put(dataset string, payload []byte, a DatasetAttrs) (offset int64, err error)
+	// Finish writes the root attributes, closes every handle and fsyncs the file.
+	Finish(root RootAttrs) error
+	// Abort closes whatever is open and removes the file. Safe after any error.
+	Abort() error
+}
+
+// Reader is one archive file opened for reading.
+type Reader interface {
+	Root() RootAttrs
+	// Stat describes a dataset; an error if it does not exist or is not a 1-D int8 payload.
+	Stat(dataset string) (DatasetInfo, error)
+	// ReadPayload appends a dataset's payload to dst. Safe for concurrent use.
+	ReadPayload(dataset string, dst []byte) ([]byte, error)
+	Close() error
+}

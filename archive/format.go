@@ -1,0 +1,137 @@
+package archive
+
+import (
+	"fmt"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// Names and constants of the on-disk format.
+const (
+	Version = "0.3.0+hdf5vault.1" // written to __HDF5Vault_version__
+
+	AttrDescription = "__Description__"
+	AttrVersion     = "__HDF5Vault_version__"
+	AttrChunkSize   = "__HDF5Vault_chunksize__"
+	AttrFileNumber  = "__HDF5Vault_archive_file_number__"
+	AttrNumFiles    = "__HDF5Vault_number_of_archive_files__"
+	AttrInfo        = "__HDF5Vault_info__" // also the zip member holding the index
+
+	DsetAttrCompression = "compression"      // "blosc2" or "None"
+	DsetAttrChunk       = "chunk"            // part number, split files only
+	DsetAttrNumChunks   = "number_of_chunks" // part count, split files only
+
+	MethodBlosc2 = "blosc2"
+	MethodNone   = "None" // the dataset attribute's spelling; the index uses null
+
+	PartSep = "____part"
+
+	DefaultChunkSize = 1_000_000_000
+	MaxChunkSize     = 2_147_483_600 // the Blosc2 chunk limit
+
+	Description = "HDF5Vault archive: every file (or part of a file) is a 1-D int8 dataset " +
+		"named by its relative path; payloads ending in .blosc2 are one Blosc2 chunk each " +
+		"(blosc2.decompress). The JSON index in __HDF5Vault_info__ lists every file's parts."
+)
+
+// Ext is the file extension of a container kind.
+func Ext(zip bool) string {
+	if zip {
+		return ".zip"
+	}
+	return ".h5"
+}
+
+// FileName is the name of archive file n of a set of w files:
+// BASE.h5 for w == 1, BASE_<n>.h5 zero-padded to the digits of w otherwise.
+func FileName(base string, n, w int, zip bool) string {
+	if w == 1 {
+		return base + Ext(zip)
+	}
+	return fmt.Sprintf("%s_%0*d%s", base, len(strconv.Itoa(w)), n, Ext(zip))
+}
+
+// DatasetName is the dataset of part k of nparts of file rel (nparts == 1: unsplit).
+func DatasetName(rel string, k, nparts int, compressed bool) string {
+	name := rel
+	if nparts > 1 {
+		name = fmt.Sprintf("%s%s%0*d", rel, PartSep, len(strconv.Itoa(nparts)), k)
+	}
+	if compressed {
+		name += "." + MethodBlosc2
+	}
+	return name
+}
+
+// NumParts is how many parts a file of size bytes is split into (at least one).
+func NumParts(size, chunkSize int64) int {
+	if size <= chunkSize {
+		return 1
+	}
+	return int((size + chunkSize - 1) / chunkSize)
+}
+
+// Stem is the unpack directory name of an archive file: its name without the
+// extension and, for a member of a set, without the _<n> suffix.
+func Stem(file string, setMember bool) string {
+	b := filepath.Base(file)
+	b = strings.TrimSuffix(strings.TrimSuffix(b, ".h5"), ".zip")
+	if setMember {
+		if i := strings.LastIndexByte(b, '_'); i > 0 && isDigits(b[i+1:]) {
+			b = b[:i]
+		}
+	}
+	return b
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// TempSuffix marks a file being written; a name carrying it is never a
+// finished archive and may be removed once no process owns it.
+const TempSuffix = ".hdf5vault-tmp"
+
+// TempName is the temporary name of final while it is being written by the
+// process with the given token (pid or random), in the same directory so the
+// final rename is atomic.
+func TempName(final, token string) string {
+	return filepath.Join(filepath.Dir(final), "."+filepath.Base(final)+"."+token+TempSuffix)
+}
+
+// IsTempName reports whether a base name is one of TempName's.
+func IsTempName(base string) bool {
+	return strings.HasPrefix(base, ".") && strings.HasSuffix(base, TempSuffix)
+}
+
+// CleanRel checks that rel is a safe relative path for extraction: not empty,
+// not absolute, no NUL, no "." or ".." segment, no empty segment, slash separated.
+func CleanRel(rel string) error {
+	switch {
+	case rel == "":
+		return fmt.Errorf("empty path")
+	case strings.ContainsRune(rel, 0):
+		return fmt.Errorf("path %q contains NUL", rel)
+	case strings.HasPrefix(rel, "/") || strings.Contains(rel, "\\") || filepath.IsAbs(rel):
+		return fmt.Errorf("path %q is absolute or not slash-separated", rel)
+	}
+	for _, seg := range strings.Split(rel, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return fmt.Errorf("path %q has an unsafe segment %q", rel, seg)
+		}
+	}
+	if path.Clean(rel) != rel {
+		return fmt.Errorf("path %q is not clean", rel)
+	}
+	return nil
+}

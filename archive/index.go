@@ -1,0 +1,176 @@
+package archive
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Part is one entry of a file's list in __HDF5Vault_info__. The first four
+// fields are the original's; the rest are ours and optional (old readers
+// ignore unknown keys, and archives from the original lack them).
+type Part struct {
+	Chunk         *int    `json:"chunk"` // nil for an unsplit file
+	ArchiveNumber int     `json:"archive_number"`
+	Dataset       string  `json:"dataset"`
+	Compression   *string `json:"compression"` // "blosc2" or nil (raw)
+
+	Size     *int64  `json:"size,omitempty"`        // raw bytes of this part
+	Stored   *int64  `json:"stored_size,omitempty"` // payload bytes in the archive
+	Offset   *int64  `json:"offset,omitempty"`      // payload byte offset in its archive file; absent if none
+	FileSize *int64  `json:"file_size,omitempty"`   // whole file, repeated in every part
+	Checksum string  `json:"checksum,omitempty"`    // whole file, "sha256:<hex>"
+	MtimeNs  *int64  `json:"mtime_ns,omitempty"`    // whole file, Unix nanoseconds
+	Mode     *uint32 `json:"mode,omitempty"`        // whole file, permission bits
+}
+
+// Compressed reports whether the payload is a Blosc2 chunk.
+func (p *Part) Compressed() bool { return p.Compression != nil }
+
+// Number is the part number (0 for an unsplit file).
+func (p *Part) Number() int {
+	if p.Chunk == nil {
+		return 0
+	}
+	return *p.Chunk
+}
+
+// File is one archived file and its parts, ordered by part number.
+type File struct {
+	Path  string
+	Parts []Part
+}
+
+// Index is the whole __HDF5Vault_info__ of a set, files ordered by path.
+type Index struct {
+	Files []File
+}
+
+// Ptr returns a pointer to v, for the optional Part fields.
+func Ptr[T any](v T) *T { return &v }
+
+// Blosc2 is the index's compression value for a Blosc2 payload.
+var blosc2 = MethodBlosc2
+
+// Blosc2Method returns a fresh pointer to "blosc2" for Part.Compression.
+func Blosc2Method() *string { s := blosc2; return &s }
+
+// Marshal encodes the index as the original does: one JSON object mapping each
+// path to its list of parts. Output is deterministic (paths sorted).
+func (ix *Index) Marshal() ([]byte, error) {
+	files := append([]File(nil), ix.Files...)
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range files {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n")
+		k, err := json.Marshal(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(f.Parts)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteString(": ")
+		b.Write(v)
+	}
+	b.WriteString("\n}")
+	return b.Bytes(), nil
+}
+
+// ParseIndex decodes and validates an index for a set of numFiles archives.
+// Everything an extractor relies on is checked here, so a hostile index is
+// refused before anything is written: unsafe or colliding paths, missing or
+// duplicate parts, unknown methods, archive numbers out of range, datasets
+// named twice, negative sizes.
+func ParseIndex(data []byte, numFiles int) (*Index, error) {
+	var raw map[string][]Part
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&raw); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("index: not a JSON object")
+	}
+	ix := &Index{Files: make([]File, 0, len(raw))}
+	for p, parts := range raw {
+		f := File{Path: p, Parts: parts}
+		if err := f.validate(numFiles); err != nil {
+			return nil, fmt.Errorf("index: %w", err)
+		}
+		ix.Files = append(ix.Files, f)
+	}
+	sort.Slice(ix.Files, func(i, j int) bool { return ix.Files[i].Path < ix.Files[j].Path })
+	if err := ix.checkCollisions(); err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	return ix, nil
+}
+
+func (f *File) validate(numFiles int) error {
+	if err := CleanRel(f.Path); err != nil {
+		return err
+	}
+	n := len(f.Parts)
+	if n == 0 {
+		return fmt.Errorf("%q has no parts", f.Path)
+	}
+	seen := make([]bool, n)
+	for i := range f.Parts {
+		p := &f.Parts[i]
+		if p.Chunk == nil && n != 1 {
+			return fmt.Errorf("%q: part without a number in a split file", f.Path)
+		}
+		k := p.Number()
+		if k < 0 || k >= n || seen[k] {
+			return fmt.Errorf("%q: part number %d missing, repeated or out of range (parts: %d)", f.Path, k, n)
+		}
+		seen[k] = true
+		if p.ArchiveNumber < 0 || p.ArchiveNumber >= numFiles {
+			return fmt.Errorf("%q: archive number %d outside the set of %d", f.Path, p.ArchiveNumber, numFiles)
+		}
+		if err := CleanRel(p.Dataset); err != nil {
+			return fmt.Errorf("%q: dataset: %w", f.Path, err)
+		}
+		if p.Compression != nil && *p.Compression != MethodBlosc2 {
+			return fmt.Errorf("%q: unsupported compression %q", f.Path, *p.Compression)
+		}
+		for _, v := range []*int64{p.Size, p.Stored, p.FileSize} {
+			if v != nil && *v < 0 {
+				return fmt.Errorf("%q: negative size", f.Path)
+			}
+		}
+	}
+	sort.Slice(f.Parts, func(i, j int) bool { return f.Parts[i].Number() < f.Parts[j].Number() })
+	return nil
+}
+
+// checkCollisions refuses a path that is also a directory of another path
+// ("a" and "a/b") and a dataset named twice in one archive file. Files are sorted.
+func (ix *Index) checkCollisions() error {
+	type key struct {
+		n    int
+		name string
+	}
+	dsets := make(map[key]string)
+	for i, f := range ix.Files {
+		if i+1 < len(ix.Files) && strings.HasPrefix(ix.Files[i+1].Path, f.Path+"/") {
+			return fmt.Errorf("%q is both a file and a directory", f.Path)
+		}
+		for _, p := range f.Parts {
+			k := key{p.ArchiveNumber, p.Dataset}
+			if other, dup := dsets[k]; dup {
+				return fmt.Errorf("dataset %q of archive %d is claimed by %q and %q", p.Dataset, p.ArchiveNumber, other, f.Path)
+			}
+			dsets[k] = f.Path
+		}
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+// Command hdf5vault packs a directory of many files into a few HDF5 archives,
+// compressing every file with Blosc2, in the format of HDF5Vault 0.3.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "0.1.0-dev"
+
+// Exit codes, documented in the README and --help.
+const (
+	exitOK          = 0
+	exitFailure     = 1   // the run failed; nothing with a final name is incomplete
+	exitUsage       = 2   // bad command line
+	exitMismatch    = 3   // check/verify ran to the end and found differences or damage
+	exitInterrupted = 130 // SIGINT or SIGTERM
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newApp().RunContext(ctx, os.Args)
+	interrupted := ctx.Err() != nil
+	stop()
+	os.Exit(exitCode(err, interrupted))
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "hdf5vault",
+		Usage:   "pack a directory of many files into a few Blosc2-compressed HDF5 archives",
+		Version: version,
+		Description: "hdf5vault writes and reads HDF5Vault archive sets: every file becomes a 1-D int8\n" +
+			"dataset holding one Blosc2 chunk, readable with h5py + blosc2.decompress.\n" +
+			"Exit status: 0 success, 1 failure, 2 usage error, 3 check/verify found differences,\n" +
+			"130 interrupted.",
+		Commands: []*cli.Command{
+			createCommand(),
+			unpackCommand(),
+			checkCommand(),
+			verifyCommand(),
+			lsCommand(),
+			catCommand(),
+			benchCommand(),
+		},
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*cli.Context, error) {}, // main decides the exit code
+		OnUsageError: func(c *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+	}
+}
+
+// usageError marks a bad command line (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef reports a bad command line.
+func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+// mismatchError marks a check or verify that found differences (exit 3).
+type mismatchError struct{ err error }
+
+func (e mismatchError) Error() string { return e.err.Error() }
+func (e mismatchError) Unwrap() error { return e.err }
+
+func exitCode(err error, interrupted bool) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "hdf5vault:", err)
+	var ue usageError
+	var me mismatchError
+	var ec cli.ExitCoder
+	switch {
+	case interrupted || errors.Is(err, context.Canceled):
+		return exitInterrupted
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.As(err, &me):
+		return exitMismatch
+	case errors.As(err, &ec):
+		return ec.ExitCode()
+	}
+	return exitFailure
+}

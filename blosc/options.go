@@ -65,8 +65,9 @@ type Options struct {
 	TypeSize  int // 1-255
 	Shuffle   Shuffle
 	SplitMode SplitMode
-	BlockSize int // 0: C-Blosc2's automatic choice
-	Threads   int // goroutines compressing the blocks of one chunk; <= 1: the caller's
+	BlockSize int  // 0: C-Blosc2's automatic choice
+	Threads   int  // goroutines compressing the blocks of one chunk; <= 1: the caller's
+	UseDict   bool // zstd only: train a dictionary on the chunk's blocks and embed it (C-Blosc2's use_dict)
 }
 
 // DefaultOptions are the original HDF5Vault's settings: zstd, clevel 8,

@@ -51,11 +51,8 @@ type Index struct {
 // Ptr returns a pointer to v, for the optional Part fields.
 func Ptr[T any](v T) *T { return &v }
 
-// Blosc2 is the index's compression value for a Blosc2 payload.
-var blosc2 = MethodBlosc2
-
 // Blosc2Method returns a fresh pointer to "blosc2" for Part.Compression.
-func Blosc2Method() *string { s := blosc2; return &s }
+func Blosc2Method() *string { return Ptr(MethodBlosc2) }
 
 // Marshal encodes the index as the original does: one JSON object mapping each
 // path to its list of parts. Output is deterministic (paths sorted).
@@ -73,7 +70,9 @@ func (ix *Index) Marshal() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		v, err := json.Marshal(f.Parts)
+		parts := append([]Part(nil), f.Parts...)
+		sort.Slice(parts, func(i, j int) bool { return parts[i].Number() < parts[j].Number() })
+		v, err := json.Marshal(parts)
 		if err != nil {
 			return nil, err
 		}

@@ -1,15 +1,53 @@
 package main
 
-// TEMPORARY scaffold: replaced by the cat command's implementation.
-
 import (
-	"errors"
+	"bufio"
+	"fmt"
 
 	"github.com/urfave/cli/v2"
 )
 
 func catCommand() *cli.Command {
-	return &cli.Command{Name: "cat", Usage: "(not built yet)", Action: func(*cli.Context) error {
-		return errors.New("cat: not implemented yet")
-	}}
+	return &cli.Command{
+		Name:      "cat",
+		Usage:     "write one archived file to standard output",
+		ArgsUsage: "--path PATH ARCHIVE... | ARCHIVE_BASE",
+		Description: "PATH is the file's path inside the archive, exactly as `hdf5vault ls` prints it.\n" +
+			"It is a flag so that no archive name can be mistaken for it. The stored size and\n" +
+			"checksum are checked after the bytes are written: on a mismatch the exit status is\n" +
+			"non-zero (and the output must be discarded).",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "path", Aliases: []string{"p"}, Usage: "archived file `PATH` (required)"},
+		},
+		OnUsageError: readUsageError,
+		Action:       runCat,
+	}
+}
+
+func runCat(c *cli.Context) error {
+	if !c.IsSet("path") {
+		return usagef("cat: --path PATH is required")
+	}
+	s, err := openSet(c, "cat")
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	p := c.String("path")
+	f := s.Lookup(p)
+	if f == nil {
+		return fmt.Errorf("cat: %q is not in the archive set (%d files; `hdf5vault ls` lists them)", p, len(s.Files))
+	}
+	if f.Problem != "" {
+		return fmt.Errorf("cat: refusing %s", f.Problem)
+	}
+	w := bufio.NewWriterSize(c.App.Writer, 1<<20)
+	err = s.WriteFile(c.Context, f, w)
+	if ferr := w.Flush(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("cat: %w", err)
+	}
+	return nil
 }

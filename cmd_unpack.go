@@ -1,15 +1,65 @@
 package main
 
-// TEMPORARY scaffold: replaced by the unpack command's implementation.
-
 import (
-	"errors"
+	"fmt"
+	"time"
 
+	"github.com/hdf5vault/hdf5vault/archiveset"
 	"github.com/urfave/cli/v2"
 )
 
 func unpackCommand() *cli.Command {
-	return &cli.Command{Name: "unpack", Usage: "(not built yet)", Action: func(*cli.Context) error {
-		return errors.New("unpack: not implemented yet")
-	}}
+	return &cli.Command{
+		Name:      "unpack",
+		Usage:     "restore the files of an archive set into DEST/<stem>/",
+		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE",
+		Description: "The set is given as its member files or as a base name (BASE resolves to BASE.h5 or\n" +
+			"BASE_<n>.h5, or the .zip forms). Files are restored into DEST/<stem>/, stem being the archive\n" +
+			"name without extension and _<n> suffix. The whole set is checked before anything is\n" +
+			"written: a hostile or inconsistent archive, or any existing file at a destination path,\n" +
+			"is refused. Every file is written under a temporary name, checked against the stored\n" +
+			"size and checksum, and renamed when complete; mode and mtime are restored when recorded.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "dest", Aliases: []string{"d"}, Value: ".", Usage: "destination `DIR`"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight)"},
+		},
+		OnUsageError: readUsageError,
+		Action:       runUnpack,
+	}
+}
+
+func runUnpack(c *cli.Context) error {
+	jobs := c.Int("jobs")
+	if jobs < 1 {
+		return usagef("unpack: -j must be at least 1")
+	}
+	s, err := openSet(c, "unpack")
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	start := time.Now()
+	st, err := s.Unpack(c.Context, c.String("dest"), jobs)
+	if err != nil {
+		return fmt.Errorf("unpack: %w", err)
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(c.App.Writer, "unpacked %d files (%d bytes) into %s in %.2fs (%.1f MB/s)\n",
+		st.Files, st.Bytes, st.Dir, secs, float64(st.Bytes)/1e6/max(secs, 1e-9))
+	return nil
+}
+
+// readUsageError makes a bad flag of the read commands a usage error (exit 2).
+func readUsageError(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+
+// openSet opens the archive set named by a read command's arguments.
+func openSet(c *cli.Context, cmd string) (*archiveset.Set, error) {
+	if c.NArg() == 0 {
+		return nil, usagef("%s: no archive given", cmd)
+	}
+	s, err := archiveset.OpenArgs(c.Context, c.Args().Slice())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return s, nil
 }

@@ -1,0 +1,136 @@
+package archiveset
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/hdf5vault/hdf5vault/walker"
+)
+
+// NA marks a checksum that was not computed (the original's spelling).
+const NA = "N/A"
+
+// CheckRow is one line of a check: a file on disk, in the archive, or both.
+type CheckRow struct {
+	Path     string
+	SizeOrig int64 // bytes on disk (0 if missing)
+	SizeArch int64 // bytes in the archive (0 if not archived)
+	MD5Orig  string
+	MD5Arch  string
+	Chunks   int // parts in the archive (0 if not archived)
+	Passed   bool
+	Problem  string // why it failed, naming the file
+	onDisk   bool
+}
+
+// CheckOptions configure a check.
+type CheckOptions struct {
+	Workers        int  // files compared in parallel
+	FollowSymlinks bool // compare what symlinks point to, as create --follow-symlinks archives it
+}
+
+// CheckReport is the outcome of a check.
+type CheckReport struct {
+	Rows       []CheckRow // sorted by path
+	NotChecked []string   // symlinks not followed, special files: on disk, never archived by create
+}
+
+// Check compares directory dir with the set: every archived file must exist
+// on disk with the same size and MD5 (and the stored SHA-256, when the
+// archive records one), and every file on disk must be archived. The
+// directory is walked as create walks a source, so the same files count.
+// A returned error means the check could not run.
+func (s *Set) Check(ctx context.Context, dir string, o CheckOptions) (*CheckReport, error) {
+	rep := &CheckReport{}
+	disk := map[string]int64{}
+	st, err := walker.Walk(ctx, dir, walker.Options{FollowSymlinks: o.FollowSymlinks}, func(e walker.Entry) error {
+		disk[e.Rel] = e.Size
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	rep.NotChecked = append(rep.NotChecked, st.Symlinks...)
+	for _, sk := range st.Special {
+		rep.NotChecked = append(rep.NotChecked, sk.Path)
+	}
+	rep.Rows = s.checkRows(disk)
+	err = s.parallel(ctx, len(rep.Rows), o.Workers, func(ctx context.Context, r *fileReader, i int) error {
+		return s.checkRow(ctx, r, dir, &rep.Rows[i])
+	})
+	return rep, err
+}
+
+// checkRows makes one row per path on disk or in the archive.
+func (s *Set) checkRows(disk map[string]int64) []CheckRow {
+	paths := make([]string, 0, len(disk)+len(s.Files))
+	for p := range disk {
+		paths = append(paths, p)
+	}
+	for i := range s.Files {
+		if _, ok := disk[s.Files[i].Path]; !ok {
+			paths = append(paths, s.Files[i].Path)
+		}
+	}
+	sort.Strings(paths)
+	rows := make([]CheckRow, len(paths))
+	for i, p := range paths {
+		size, ok := disk[p]
+		rows[i] = CheckRow{Path: p, SizeOrig: size, MD5Orig: NA, MD5Arch: NA, onDisk: ok}
+	}
+	return rows
+}
+
+func (s *Set) checkRow(ctx context.Context, r *fileReader, dir string, row *CheckRow) error {
+	full := filepath.Join(dir, filepath.FromSlash(row.Path))
+	f := s.Lookup(row.Path)
+	if f != nil {
+		row.Chunks = len(f.Parts)
+		row.SizeArch = f.Size
+	}
+	switch {
+	case f == nil:
+		row.Problem = fmt.Sprintf("%s: on disk but not in the archive", full)
+		return nil
+	case !row.onDisk:
+		row.Problem = fmt.Sprintf("%s: archived but missing on disk", full)
+		return nil
+	}
+	disk, err := digestDisk(full, f.SHA256 != nil)
+	if err != nil {
+		row.Problem = fmt.Sprintf("%s: %v", full, err)
+		return nil
+	}
+	row.SizeOrig, row.MD5Orig = disk.size, hex.EncodeToString(disk.md5)
+	arch, err := r.digest(ctx, f, true)
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if err != nil {
+		row.Problem = fmt.Sprintf("%s: archive unreadable: %v", row.Path, err)
+		return nil
+	}
+	row.SizeArch, row.MD5Arch = arch.size, hex.EncodeToString(arch.md5)
+	row.Problem = compare(full, f, disk, arch)
+	row.Passed = row.Problem == ""
+	return nil
+}
+
+// compare names the first difference between the disk file and the archive.
+func compare(full string, f *File, disk, arch digest) string {
+	switch {
+	case disk.size != arch.size:
+		return fmt.Sprintf("%s: size %d on disk, %d in the archive", full, disk.size, arch.size)
+	case !bytes.Equal(disk.md5, arch.md5):
+		return fmt.Sprintf("%s: MD5 %x on disk, %x in the archive", full, disk.md5, arch.md5)
+	case f.SHA256 != nil && !bytes.Equal(arch.sha256, f.SHA256):
+		return fmt.Sprintf("%s: the archived data does not match the stored SHA-256: damaged archive", full)
+	case f.SHA256 != nil && !bytes.Equal(disk.sha256, f.SHA256):
+		return fmt.Sprintf("%s: SHA-256 %x on disk, %x stored in the archive", full, disk.sha256, f.SHA256)
+	}
+	return ""
+}

@@ -1,0 +1,218 @@
+package archiveset
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+)
+
+// File is one archived file with its checked layout.
+type File struct {
+	Path    string
+	Parts   []Part
+	Size    int64   // decoded bytes, the sum of the parts
+	Stored  int64   // payload bytes in the archives
+	SHA256  []byte  // recorded checksum, nil if the archive has none
+	MtimeNs *int64  // recorded modification time
+	Mode    *uint32 // recorded permission bits
+	Problem string  // why the file cannot be read safely ("" if it can)
+}
+
+// Part is one payload of a file.
+type Part struct {
+	archive.Part
+	Stored int64 // payload bytes (dataset size)
+	Raw    int64 // decoded bytes (Blosc2 header's nbytes, or Stored for raw parts)
+	At     int64 // byte offset of a contiguous payload in its member file, -1 if none
+}
+
+// Members lists the archive numbers holding the file's parts, ascending, without repeats.
+func (f *File) Members() []int {
+	var out []int
+	for _, p := range f.Parts {
+		out = append(out, p.ArchiveNumber)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Lookup returns the file archived under path, or nil.
+func (s *Set) Lookup(path string) *File {
+	i, ok := findPath(s.Files, path)
+	if !ok {
+		return nil
+	}
+	return &s.Files[i]
+}
+
+func findPath(files []File, path string) (int, bool) {
+	lo, hi := 0, len(files)
+	for lo < hi {
+		m := (lo + hi) / 2
+		if files[m].Path < path {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(files) && files[lo].Path == path
+}
+
+// LayoutError lists the files whose layout was refused, nil if none.
+func (s *Set) LayoutError() error {
+	var bad []string
+	for i := range s.Files {
+		if p := s.Files[i].Problem; p != "" {
+			bad = append(bad, p)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	const show = 10
+	msg := strings.Join(bad[:min(show, len(bad))], "\n  ")
+	if len(bad) > show {
+		msg += fmt.Sprintf("\n  ... and %d more", len(bad)-show)
+	}
+	return fmt.Errorf("refusing the archive set: %d file(s) with a bad layout:\n  %s", len(bad), msg)
+}
+
+// layout checks every part of every file, a few files per goroutine: chunk
+// headers are read with positional reads, so this is mostly I/O latency.
+func (s *Set) layout(ctx context.Context) error {
+	s.Files = make([]File, len(s.Index.Files))
+	work := make(chan int, 64)
+	var wg sync.WaitGroup
+	for range max(4, 2*runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var buf []byte
+			for i := range work {
+				s.Files[i], buf = s.layoutFile(&s.Index.Files[i], buf)
+			}
+		}()
+	}
+	for i := range s.Index.Files {
+		if ctx.Err() != nil {
+			break
+		}
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return ctx.Err()
+}
+
+func (s *Set) layoutFile(af *archive.File, buf []byte) (File, []byte) {
+	f := File{Path: af.Path, Parts: make([]Part, len(af.Parts))}
+	var err error
+	for i := range af.Parts {
+		f.Parts[i].Part = af.Parts[i]
+		if buf, err = s.layoutPart(&f.Parts[i], buf); err != nil {
+			f.Problem = fmt.Sprintf("%s: %v", af.Path, err)
+			return f, buf
+		}
+		f.Size += f.Parts[i].Raw
+		f.Stored += f.Parts[i].Stored
+	}
+	if err := f.takeFileFacts(); err != nil {
+		f.Problem = fmt.Sprintf("%s: %v", af.Path, err)
+	}
+	return f, buf
+}
+
+// layoutPart fills in a part's sizes and refuses any disagreement between
+// the dataset, its chunk header and the index.
+func (s *Set) layoutPart(p *Part, buf []byte) ([]byte, error) {
+	m := s.Members[p.ArchiveNumber]
+	info, err := m.R.Stat(p.Dataset)
+	if err != nil {
+		return buf, fmt.Errorf("part %d, dataset %q in %s: %w", p.Number(), p.Dataset, m.Path, err)
+	}
+	where := fmt.Sprintf("part %d (dataset %q in %s)", p.Number(), p.Dataset, m.Path)
+	p.Stored, p.At = info.Size, info.Offset
+	if info.Size < 0 || (info.Offset >= 0 && info.Offset+info.Size > m.size) {
+		return buf, fmt.Errorf("%s: %d bytes at offset %d run past the end of the %d-byte file (truncated?)", where, info.Size, info.Offset, m.size)
+	}
+	if p.Part.Stored != nil && *p.Part.Stored != p.Stored {
+		return buf, fmt.Errorf("%s: the index records %d stored bytes, the dataset has %d", where, *p.Part.Stored, p.Stored)
+	}
+	p.Raw = p.Stored
+	if p.Compressed() {
+		var h chunkHeader
+		if h, buf, err = s.readHeader(m, p.Dataset, info, buf); err != nil {
+			return buf, fmt.Errorf("%s: %w", where, err)
+		}
+		if h.CBytes != p.Stored {
+			return buf, fmt.Errorf("%s: the Blosc2 header says %d stored bytes, the dataset has %d", where, h.CBytes, p.Stored)
+		}
+		p.Raw = h.NBytes
+	}
+	if p.Raw > s.ChunkSize {
+		return buf, fmt.Errorf("%s: %d decoded bytes exceed the set's chunk size %d", where, p.Raw, s.ChunkSize)
+	}
+	if p.Size != nil && *p.Size != p.Raw {
+		return buf, fmt.Errorf("%s: the index records %d bytes, the payload holds %d", where, *p.Size, p.Raw)
+	}
+	return buf, nil
+}
+
+// readHeader reads a compressed payload's chunk header: 32 bytes at the
+// payload's offset, or the whole payload when it has no fixed offset.
+func (s *Set) readHeader(m *Member, dataset string, info archive.DatasetInfo, buf []byte) (chunkHeader, []byte, error) {
+	if info.Offset >= 0 {
+		buf = slices.Grow(buf[:0], maxHeader)[:min(info.Size, maxHeader)]
+		if _, err := m.f.ReadAt(buf, info.Offset); err != nil {
+			return chunkHeader{}, buf, fmt.Errorf("reading the chunk header: %w", err)
+		}
+		h, err := parseHeader(buf)
+		return h, buf, err
+	}
+	payload, err := m.R.ReadPayload(dataset, buf[:0])
+	if err != nil {
+		return chunkHeader{}, buf, err
+	}
+	h, err := parseHeader(payload)
+	return h, payload, err
+}
+
+// takeFileFacts reads the whole-file facts that every part repeats and
+// checks the recorded file size.
+func (f *File) takeFileFacts() error {
+	p := &f.Parts[0].Part
+	f.MtimeNs, f.Mode = p.MtimeNs, p.Mode
+	for i := range f.Parts {
+		if fs := f.Parts[i].FileSize; fs != nil && *fs != f.Size {
+			return fmt.Errorf("the index records a file size of %d bytes, the parts hold %d", *fs, f.Size)
+		}
+	}
+	if p.Checksum == "" {
+		return nil
+	}
+	sum, err := parseChecksum(p.Checksum)
+	if err != nil {
+		return err
+	}
+	f.SHA256 = sum
+	return nil
+}
+
+func parseChecksum(c string) ([]byte, error) {
+	hexsum, ok := strings.CutPrefix(c, "sha256:")
+	if !ok {
+		return nil, fmt.Errorf("unsupported checksum %q (want sha256:<hex>)", c)
+	}
+	sum, err := hex.DecodeString(hexsum)
+	if err != nil || len(sum) != 32 {
+		return nil, errors.New("malformed sha256 checksum in the index")
+	}
+	return sum, nil
+}

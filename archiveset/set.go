@@ -1,0 +1,206 @@
+package archiveset
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+)
+
+// Opener opens one archive file for reading.
+type Opener func(path string) (archive.Reader, error)
+
+// Member is one archive file of the set.
+type Member struct {
+	Path   string
+	Number int // archive_number in the index
+	R      archive.Reader
+	f      *os.File // positional reads of chunk headers during layout
+	size   int64
+	root   archive.RootAttrs
+	direct bool // payloads may be read at their offsets, bypassing R
+}
+
+// Set is an opened, validated archive set.
+type Set struct {
+	Stem      string    // unpack directory name
+	Zip       bool      // zip containers
+	Members   []*Member // indexed by archive number
+	Index     *archive.Index
+	ChunkSize int64  // split size from the root attributes: the decoders' MaxSize
+	Version   string // writer version (empty for zip sets without root attributes)
+	Files     []File // parallel to Index.Files, with the checked layout
+}
+
+// Open opens the given member files (see Resolve), checks that they form one
+// complete set and checks the layout of every part. A set-level error (a
+// missing, duplicate or foreign member, a bad index) is returned as error;
+// per-file layout problems are recorded in File.Problem (see LayoutError).
+func Open(ctx context.Context, paths []string, open Opener) (*Set, error) {
+	if err := checkDuplicates(paths); err != nil {
+		return nil, err
+	}
+	s := &Set{Zip: strings.HasSuffix(paths[0], ".zip")}
+	ms := make([]*Member, 0, len(paths))
+	fail := func(err error) (*Set, error) {
+		closeMembers(ms)
+		return nil, err
+	}
+	for _, p := range paths {
+		m, err := openMember(p, open)
+		if err != nil {
+			return fail(err)
+		}
+		ms = append(ms, m)
+	}
+	n, err := s.number(ms)
+	if err != nil {
+		return fail(err)
+	}
+	s.Members = make([]*Member, n)
+	for _, m := range ms {
+		s.Members[m.Number] = m
+	}
+	if err := s.checkComplete(ms, n); err != nil {
+		return fail(err)
+	}
+	root := s.Members[0].root
+	s.Stem = archive.Stem(s.Members[0].Path, n > 1)
+	if s.Stem == "" || s.Stem == "." || s.Stem == ".." {
+		return fail(fmt.Errorf("member %s: its name gives no usable unpack directory name (%q)", s.Members[0].Path, s.Stem))
+	}
+	s.Version = root.Version
+	s.ChunkSize = root.ChunkSize
+	if s.ChunkSize <= 0 || s.ChunkSize > archive.MaxChunkSize {
+		s.ChunkSize = archive.MaxChunkSize
+	}
+	s.Index, err = archive.ParseIndex([]byte(root.Info), n)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", s.Members[0].Path, err))
+	}
+	if err := s.layout(ctx); err != nil {
+		return fail(err)
+	}
+	return s, nil
+}
+
+// Close closes every member.
+func (s *Set) Close() error {
+	return closeMembers(s.Members)
+}
+
+func closeMembers(ms []*Member) error {
+	var first error
+	for _, m := range ms {
+		if m == nil {
+			continue
+		}
+		if err := m.R.Close(); err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", m.Path, err)
+		}
+		m.f.Close()
+	}
+	return first
+}
+
+func openMember(p string, open Opener) (*Member, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("member %s: %w", p, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("member %s: %w", p, err)
+	}
+	r, err := open(p)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("member %s: %w", p, err)
+	}
+	direct := !strings.HasSuffix(p, ".zip")
+	return &Member{Path: p, R: r, f: f, size: st.Size(), root: r.Root(), direct: direct}, nil
+}
+
+// checkDuplicates refuses the same file named twice (also through another path).
+func checkDuplicates(paths []string) error {
+	if len(paths) == 0 {
+		return fmt.Errorf("no archive given")
+	}
+	infos := make([]os.FileInfo, len(paths))
+	for i, p := range paths {
+		if archive.IsTempName(filepath.Base(p)) {
+			return fmt.Errorf("member %s: a temporary file of an unfinished write, not an archive", p)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			return fmt.Errorf("member %s: %w", p, err)
+		}
+		for j := 0; j < i; j++ {
+			if os.SameFile(st, infos[j]) {
+				return fmt.Errorf("member %s given twice (same file as %s)", p, paths[j])
+			}
+		}
+		infos[i] = st
+	}
+	return nil
+}
+
+// number assigns each member its archive number from its root attributes
+// and returns the set's size. (The zip reader derives both for the
+// original's zips, which record neither.)
+func (s *Set) number(ms []*Member) (int, error) {
+	first := ms[0]
+	n := max(1, first.root.NumFiles)
+	if n == 1 && len(ms) > 1 {
+		return 0, fmt.Errorf("member %s is a single-file archive, it cannot form a set with %s", first.Path, ms[1].Path)
+	}
+	for _, m := range ms {
+		if w := max(1, m.root.NumFiles); w != n {
+			return 0, fmt.Errorf("member %s belongs to a set of %d file(s), but %s to a set of %d: not the same set", m.Path, w, first.Path, n)
+		}
+		m.Number = m.root.FileNumber
+		if n == 1 {
+			m.Number = 0
+		}
+		if m.Number < 0 || m.Number >= n {
+			return 0, fmt.Errorf("member %s: archive file number %d outside the set of %d", m.Path, m.Number, n)
+		}
+	}
+	return n, nil
+}
+
+// checkComplete refuses a set with a repeated or missing member, or members
+// whose indexes or settings differ.
+func (s *Set) checkComplete(ms []*Member, n int) error {
+	seen := make(map[int]*Member, n)
+	for _, m := range ms {
+		if o, dup := seen[m.Number]; dup {
+			return fmt.Errorf("member %s and %s are both archive file %d of the set: duplicate", o.Path, m.Path, m.Number)
+		}
+		seen[m.Number] = m
+	}
+	var missing []string
+	for k := 0; k < n; k++ {
+		if seen[k] == nil {
+			missing = append(missing, archive.FileName(filepath.Join(filepath.Dir(ms[0].Path), archive.Stem(ms[0].Path, true)), k, n, s.Zip))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the set has %d archive files but %d given: missing member(s) %s", n, len(ms), strings.Join(missing, ", "))
+	}
+	ref := s.Members[0]
+	for _, m := range s.Members[1:] {
+		switch {
+		case !bytes.Equal([]byte(m.root.Info), []byte(ref.root.Info)):
+			return fmt.Errorf("member %s has a different index than %s: not a member of the same set", m.Path, ref.Path)
+		case m.root.ChunkSize != ref.root.ChunkSize:
+			return fmt.Errorf("member %s has chunk size %d, %s has %d: not the same set", m.Path, m.root.ChunkSize, ref.Path, ref.root.ChunkSize)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,61 @@
+package bench
+
+import (
+	"context"
+	"testing"
+
+	"github.com/hdf5vault/hdf5vault/blosc"
+)
+
+func TestCompressBoundCountsEveryFile(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Generate(dir, Spec{Plates: 1, Wells: 1, Fields: 3, Channels: 1, Width: 64, Height: 64, Seed: 1,
+		SmallFiles: 5, SmallSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := LoadTree(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := CompressBound(context.Background(), files, blosc.DefaultOptions(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Files != st.Files || res.Bytes != st.Bytes || res.Stored <= 0 || res.Op != OpMemory ||
+		res.Setting != (Setting{"zstd", 8, 3, 0}) {
+		t.Errorf("bound %+v, generated %+v", res, st)
+	}
+	// Every chunk is at most its input plus the Blosc2 header.
+	if max := res.Bytes + int64(len(files))*blosc.MaxOverhead; res.Stored > max {
+		t.Errorf("stored %d > %d", res.Stored, max)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := CompressBound(ctx, files, blosc.DefaultOptions(), 2); err == nil {
+		t.Error("a cancelled bound reported no error")
+	}
+}
+
+// BenchmarkFieldRatio compresses synthetic 2 MiB fields with the original's
+// settings and reports the ratio (the generator is tuned to about 2.45, the
+// reference acquisition's) and the single-core speed.
+func BenchmarkFieldRatio(b *testing.B) {
+	dir := b.TempDir()
+	if _, err := Generate(dir, FieldSpec(4, 2<<20, 1)); err != nil {
+		b.Fatal(err)
+	}
+	files, err := LoadTree(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var res Result
+	for b.Loop() {
+		if res, err = CompressBound(context.Background(), files, blosc.DefaultOptions(), 1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(res.Bytes)
+	b.ReportMetric(res.Ratio(), "ratio")
+}

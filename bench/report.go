@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+// Ops measured per setting; OpMemory is the no-I/O compression bound.
+const (
+	OpCreate = "create"
+	OpUnpack = "unpack"
+	OpVerify = "verify"
+	OpMemory = "compress-in-memory"
+)
+
+// Result is one measured run.
+type Result struct {
+	Setting Setting
+	Op      string
+	Files   int           // source files
+	Bytes   int64         // source bytes
+	Stored  int64         // archive bytes (0 if unknown)
+	Wall    time.Duration // elapsed
+	PeakRSS int64         // the child's peak resident set, bytes (0 if unknown)
+	Err     string        // why the run failed; empty if it did not
+}
+
+// MBps is source megabytes (10^6) per second.
+func (r Result) MBps() float64 { return rate(float64(r.Bytes)/1e6, r.Wall) }
+
+// FilesPerSec is source files per second.
+func (r Result) FilesPerSec() float64 { return rate(float64(r.Files), r.Wall) }
+
+// Ratio is source bytes over archive bytes (0 if unknown).
+func (r Result) Ratio() float64 {
+	if r.Stored <= 0 {
+		return 0
+	}
+	return float64(r.Bytes) / float64(r.Stored)
+}
+
+func rate(x float64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return x / d.Seconds()
+}
+
+// WriteTable prints results as an aligned table; failed runs show FAILED
+// in the table and their errors below it.
+func WriteTable(w io.Writer, rs []Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "setting\top\tseconds\tMB/s\tfiles/s\tratio\tpeak RSS MiB\t")
+	var failures []string
+	for _, r := range rs {
+		if r.Err != "" {
+			fmt.Fprintf(tw, "%s\t%s\tFAILED\t-\t-\t-\t-\t\n", r.Setting, r.Op)
+			failures = append(failures, fmt.Sprintf("%s %s: %s", r.Op, r.Setting, r.Err))
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.1f\t%.0f\t%s\t%s\t\n", r.Setting, r.Op, r.Wall.Seconds(),
+			r.MBps(), r.FilesPerSec(), orDash(r.Ratio(), "%.3f"), orDash(float64(r.PeakRSS)/(1<<20), "%.0f"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, f := range failures {
+		if _, err := fmt.Fprintln(w, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func orDash(v float64, format string) string {
+	if v <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf(format, v)
+}
+
+// csvHeader names WriteCSV's columns; sizes in bytes, times in seconds.
+var csvHeader = []string{"setting", "codec", "clevel", "jobs", "writers", "op", "files", "bytes",
+	"stored_bytes", "seconds", "mb_per_s", "files_per_s", "ratio", "peak_rss_bytes", "error"}
+
+// WriteCSV writes results as CSV with a header row.
+func WriteCSV(w io.Writer, rs []Result) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvHeader); err != nil {
+		return err
+	}
+	f := func(v float64, prec int) string { return strconv.FormatFloat(v, 'f', prec, 64) }
+	for _, r := range rs {
+		s := r.Setting
+		row := []string{s.String(), s.Codec, strconv.Itoa(s.Level), strconv.Itoa(s.Jobs), strconv.Itoa(s.Writers),
+			r.Op, strconv.Itoa(r.Files), strconv.FormatInt(r.Bytes, 10), strconv.FormatInt(r.Stored, 10),
+			f(r.Wall.Seconds(), 3), f(r.MBps(), 1), f(r.FilesPerSec(), 1), f(r.Ratio(), 4),
+			strconv.FormatInt(r.PeakRSS, 10), r.Err}
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// BoundShare compares the fastest successful create at the bound's codec
+// and level, on all the bound's cores, with the bound: its MB/s as a
+// fraction of the bound's. ok is false when there is nothing to compare.
+func BoundShare(rs []Result, bound Result) (best Result, share float64, ok bool) {
+	if bound.Err != "" || bound.MBps() <= 0 {
+		return Result{}, 0, false
+	}
+	for _, r := range rs {
+		s := r.Setting
+		if r.Op != OpCreate || r.Err != "" || s.Codec != bound.Setting.Codec || s.Level != bound.Setting.Level ||
+			s.Jobs != bound.Setting.Jobs {
+			continue
+		}
+		if !ok || r.MBps() > best.MBps() {
+			best, ok = r, true
+		}
+	}
+	if !ok {
+		return Result{}, 0, false
+	}
+	return best, best.MBps() / bound.MBps(), true
+}

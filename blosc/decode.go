@@ -1,0 +1,423 @@
+package blosc
+
+// Chunk decoding: special-value, memcpy and compressed (blocked) chunks.
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+)
+
+// Decoder decodes C-Blosc/C-Blosc2 chunks. It keeps scratch buffers and codec
+// state between calls, so one Decoder must be used by one goroutine at a
+// time; make one per goroutine.
+type Decoder struct {
+	// MaxSize refuses chunks whose NBytes exceeds it; 0 means 2^31-1.
+	MaxSize int
+	// Threads is reserved: blocks are decoded on the caller's goroutine.
+	Threads int
+
+	tmp, tmp2 []byte // a block before (and between) the inverse filters
+	planes    []byte // bit unshuffle's byte planes
+	steps     []int  // inverse filter steps of the current chunk
+	hdr       Header // the current chunk's header (kept here so it does not escape per call)
+	codecs    codecState
+}
+
+// NewDecoder returns a Decoder with no size limit beyond the format's.
+func NewDecoder() *Decoder { return &Decoder{} }
+
+// Decoded sizes of a stream may not exceed ratio*csize+slack for its codec;
+// the ratios are each codec's worst case (a small multiple of it for zstd).
+const (
+	lzMaxRatio   = 256   // blosclz, lz4: one 255 length byte per 255 output bytes
+	zlibMaxRatio = 1032  // deflate's maximum
+	zstdMaxRatio = 65536 // RLE blocks reach 128 KiB from 4 bytes
+	ratioSlack   = 1024
+)
+
+// Largest scratch buffer kept between calls; bigger ones are dropped so one
+// odd chunk does not pin its memory.
+const maxKeptScratch = 16 << 20
+
+// DecodeAll appends the decoded content of chunk to dst and returns it. The
+// chunk must be exactly one chunk: len(chunk) must equal the header's cbytes
+// ("stored size disagrees with chunk header" otherwise), as each stored
+// payload holds one chunk and trailing bytes mean damage. On error dst is
+// returned unchanged.
+func (d *Decoder) DecodeAll(chunk, dst []byte) ([]byte, error) {
+	var err error
+	if d.hdr, err = ParseHeader(chunk); err != nil {
+		return dst, err
+	}
+	h := &d.hdr
+	if len(chunk) != h.CBytes {
+		return dst, fmt.Errorf("blosc: stored size %d disagrees with chunk header cbytes %d", len(chunk), h.CBytes)
+	}
+	maxSize := d.MaxSize
+	if maxSize <= 0 {
+		maxSize = math.MaxInt32
+	}
+	if h.NBytes > maxSize {
+		return dst, fmt.Errorf("blosc: chunk claims %d bytes, more than the limit %d", h.NBytes, maxSize)
+	}
+	start := len(dst)
+	switch {
+	case h.Special != SpecialNone:
+		dst, err = decodeSpecial(h, chunk, dst)
+	case h.Memcpyed:
+		dst, err = decodeMemcpy(h, chunk, dst)
+	case h.NBytes == 0:
+		// Only a header (C-Blosc2 stores empty input so).
+	default:
+		dst, err = d.decodeBlocks(h, chunk, dst)
+	}
+	d.dropLargeScratch()
+	if err != nil {
+		return dst[:start], err
+	}
+	if len(dst)-start != h.NBytes {
+		return dst[:start], fmt.Errorf("blosc: decoded %d bytes, header says %d", len(dst)-start, h.NBytes)
+	}
+	return dst, nil
+}
+
+// decodeSpecial expands a special-value chunk: its size comes from the
+// header alone (already bounded by MaxSize).
+func decodeSpecial(h *Header, chunk, dst []byte) ([]byte, error) {
+	n := h.NBytes
+	start := len(dst)
+	dst = slices.Grow(dst, n)[:start+n]
+	out := dst[start:]
+	switch h.Special {
+	case SpecialZero, SpecialUninit:
+		// Uninitialized content is unspecified in C; zeros are as good as any.
+		clear(out)
+	case SpecialNaN:
+		// The quiet NaNs C's nanf("") and nan("") give on x86-64 and ARM.
+		var nan [8]byte
+		if h.TypeSize == 4 {
+			binary.LittleEndian.PutUint32(nan[:], 0x7fc00000)
+		} else {
+			binary.LittleEndian.PutUint64(nan[:], 0x7ff8000000000000)
+		}
+		fillPattern(out, nan[:h.TypeSize])
+	case SpecialValue:
+		fillPattern(out, chunk[extendedHeaderLen:extendedHeaderLen+h.TypeSize])
+	}
+	return dst, nil
+}
+
+// fillPattern fills out with copies of p (len(out) is a multiple of len(p)).
+func fillPattern(out, p []byte) {
+	if len(out) == 0 {
+		return
+	}
+	n := copy(out, p)
+	for n < len(out) {
+		n += copy(out[n:], out[:n])
+	}
+}
+
+// decodeMemcpy copies a stored (clevel 0 or incompressible) chunk.
+func decodeMemcpy(h *Header, chunk, dst []byte) ([]byte, error) {
+	hl := h.HeaderLen()
+	if h.CBytes != h.NBytes+hl {
+		return dst, fmt.Errorf("blosc: memcpy chunk cbytes %d should be nbytes %d + header %d", h.CBytes, h.NBytes, hl)
+	}
+	return append(dst, chunk[hl:]...), nil
+}
+
+// blockLayout is what decodeBlocks needs to find a block's streams.
+type blockLayout struct {
+	h            *Header
+	chunk        []byte
+	nblocks      int
+	streamsStart int    // first byte after bstarts and dictionary
+	dict         []byte // nil without a dictionary
+}
+
+// block returns block i's decoded size, stream count and first byte.
+func (l *blockLayout) block(i int) (bsize, nstreams, off int) {
+	h := l.h
+	bsize = h.BlockSize
+	last := i == l.nblocks-1 && h.NBytes%h.BlockSize != 0
+	if last {
+		bsize = h.NBytes % h.BlockSize
+	}
+	nstreams = 1
+	// Only whole blocks are split (C-Blosc2 3.x splits dictionary chunks
+	// too when the flag says so).
+	if h.Split && !last {
+		nstreams = h.TypeSize
+	}
+	off = int(int32(binary.LittleEndian.Uint32(l.chunk[h.HeaderLen()+4*i:])))
+	return bsize, nstreams, off
+}
+
+func (d *Decoder) decodeBlocks(h *Header, chunk, dst []byte) ([]byte, error) {
+	l, err := layoutBlocks(h, chunk)
+	if err != nil {
+		return dst, err
+	}
+	// Check every block's streams before allocating anything sized by the
+	// header: each must lie inside the chunk and be able to expand to its
+	// share of the block.
+	for i := 0; i < l.nblocks; i++ {
+		if err := l.checkBlock(i); err != nil {
+			return dst, err
+		}
+	}
+	if err := d.codecs.prepare(h, l.dict); err != nil {
+		return dst, err
+	}
+	d.steps = inverseFilters(h, d.steps[:0])
+	start := len(dst)
+	dst = slices.Grow(dst, h.NBytes)[:start+h.NBytes]
+	out := dst[start:]
+	for i := 0; i < l.nblocks; i++ {
+		bsize, _, _ := l.block(i)
+		if err := d.decodeBlock(&l, i, out[i*h.BlockSize:i*h.BlockSize+bsize]); err != nil {
+			return dst[:start], fmt.Errorf("%w (block %d of %d)", err, i, l.nblocks)
+		}
+	}
+	return dst, nil
+}
+
+func layoutBlocks(h *Header, chunk []byte) (blockLayout, error) {
+	l := blockLayout{h: h, chunk: chunk, nblocks: h.NBlocks()}
+	bstartsEnd := h.HeaderLen() + 4*l.nblocks
+	if bstartsEnd > len(chunk) {
+		return l, fmt.Errorf("blosc: block-start table for %d blocks does not fit in the %d-byte chunk", l.nblocks, len(chunk))
+	}
+	l.streamsStart = bstartsEnd
+	if h.UseDict {
+		if bstartsEnd+4 > len(chunk) {
+			return l, errors.New("blosc: chunk too short for its dictionary size")
+		}
+		dsize := int(int32(binary.LittleEndian.Uint32(chunk[bstartsEnd:])))
+		if dsize <= 0 || dsize > maxDictSize {
+			return l, fmt.Errorf("blosc: dictionary size %d outside 1..%d", dsize, maxDictSize)
+		}
+		if dsize > len(chunk)-bstartsEnd-4 {
+			return l, fmt.Errorf("blosc: %d-byte dictionary does not fit in the chunk", dsize)
+		}
+		l.dict = chunk[bstartsEnd+4 : bstartsEnd+4+dsize]
+		l.streamsStart = bstartsEnd + 4 + dsize
+	}
+	return l, nil
+}
+
+// Kinds of stream.
+const (
+	streamCodec = iota // csize > 0: compressed with the chunk's codec
+	streamRaw          // csize == stream size: stored as is
+	streamRun          // csize <= 0: every byte is the same value
+)
+
+type stream struct {
+	kind  int
+	data  []byte // streamCodec, streamRaw
+	value byte   // streamRun
+}
+
+// nextStream reads the stream at chunk[pos:] of decoded size n and returns
+// it with the position of the next one.
+func nextStream(chunk []byte, pos, n int) (stream, int, error) {
+	if pos < 0 || pos > len(chunk)-4 {
+		return stream{}, 0, errors.New("blosc: stream size field outside the chunk")
+	}
+	csize := int(int32(binary.LittleEndian.Uint32(chunk[pos:])))
+	pos += 4
+	switch {
+	case csize == 0:
+		return stream{kind: streamRun}, pos, nil
+	case csize < 0:
+		if pos >= len(chunk) {
+			return stream{}, 0, errors.New("blosc: run-length token outside the chunk")
+		}
+		token := chunk[pos]
+		if token&1 == 0 || csize < -255 {
+			return stream{}, 0, fmt.Errorf("blosc: unsupported stream encoding (csize %d, token %#x)", csize, token)
+		}
+		return stream{kind: streamRun, value: byte(-csize)}, pos + 1, nil
+	}
+	if csize > len(chunk)-pos {
+		return stream{}, 0, fmt.Errorf("blosc: %d-byte stream extends past the chunk", csize)
+	}
+	s := stream{kind: streamCodec, data: chunk[pos : pos+csize]}
+	if csize == n {
+		s.kind = streamRaw
+	}
+	return s, pos + csize, nil
+}
+
+// checkBlock validates block i's streams without decoding them.
+func (l *blockLayout) checkBlock(i int) error {
+	bsize, nstreams, off := l.block(i)
+	if off < l.streamsStart || off >= len(l.chunk) {
+		return fmt.Errorf("blosc: block %d starts at %d, outside the streams section [%d, %d)", i, off, l.streamsStart, len(l.chunk))
+	}
+	if bsize%nstreams != 0 {
+		return fmt.Errorf("blosc: block %d of %d bytes cannot be split into %d streams", i, bsize, nstreams)
+	}
+	n := bsize / nstreams
+	ratio := maxRatio(l.h.Codec)
+	pos := off
+	for j := 0; j < nstreams; j++ {
+		s, next, err := nextStream(l.chunk, pos, n)
+		if err != nil {
+			return fmt.Errorf("%w (block %d, stream %d)", err, i, j)
+		}
+		if s.kind == streamCodec && n > ratio*len(s.data)+ratioSlack {
+			return fmt.Errorf("blosc: %d-byte %v stream cannot expand to %d bytes (block %d, stream %d)",
+				len(s.data), l.h.Codec, n, i, j)
+		}
+		pos = next
+	}
+	return nil
+}
+
+func maxRatio(c Codec) int {
+	switch c {
+	case Zlib:
+		return zlibMaxRatio
+	case Zstd:
+		return zstdMaxRatio
+	}
+	return lzMaxRatio
+}
+
+// decodeBlock decodes block i into out (len(out) is the block's size).
+func (d *Decoder) decodeBlock(l *blockLayout, i int, out []byte) error {
+	h := l.h
+	_, nstreams, off := l.block(i)
+	target := out
+	if len(d.steps) > 0 {
+		d.tmp = growScratch(d.tmp, len(out))
+		target = d.tmp[:len(out)]
+	}
+	n := len(out) / nstreams
+	pos := off
+	for j := 0; j < nstreams; j++ {
+		s, next, err := nextStream(l.chunk, pos, n)
+		if err != nil {
+			return err
+		}
+		part := target[j*n : (j+1)*n]
+		switch s.kind {
+		case streamRun:
+			fillByte(part, s.value)
+		case streamRaw:
+			copy(part, s.data)
+		default:
+			if err := d.codecs.decode(h.Codec, part, s.data, l.dict); err != nil {
+				return fmt.Errorf("%w (stream %d)", err, j)
+			}
+		}
+		pos = next
+	}
+	if len(d.steps) > 0 {
+		d.applyInverse(h, out)
+	}
+	return nil
+}
+
+func fillByte(b []byte, v byte) {
+	if v == 0 {
+		clear(b)
+		return
+	}
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// Inverse filter steps.
+const (
+	stepUnshuffle = iota
+	stepBitUnshuffle
+)
+
+// inverseFilters lists the steps that undo the chunk's filter pipeline, in
+// the order they must run (last forward filter first). A byte shuffle with
+// meta m was applied m+1 times. The steps are appended to steps.
+func inverseFilters(h *Header, steps []int) []int {
+	if !h.Extended {
+		switch h.Shuffle {
+		case ByteShuffle:
+			steps = append(steps, stepUnshuffle)
+		case BitShuffle:
+			steps = append(steps, stepBitUnshuffle)
+		}
+		return steps
+	}
+	for i := len(h.Filters) - 1; i >= 0; i-- {
+		switch h.Filters[i] {
+		case filterShuffle:
+			for k := 0; k <= int(h.FilterMeta[i]); k++ {
+				steps = append(steps, stepUnshuffle)
+			}
+		case filterBitShuffle:
+			steps = append(steps, stepBitUnshuffle)
+		}
+	}
+	return steps
+}
+
+// applyInverse runs the inverse filters on the block decoded into d.tmp and
+// leaves the result in out.
+func (d *Decoder) applyInverse(h *Header, out []byte) {
+	n := len(out)
+	if len(d.steps) > 1 {
+		d.tmp2 = growScratch(d.tmp2, n)
+	}
+	scratch := [2][]byte{d.tmp[:n], d.tmp2[:min(n, cap(d.tmp2))]}
+	src := scratch[0]
+	for k, step := range d.steps {
+		dst := out
+		if k < len(d.steps)-1 {
+			dst = scratch[(k+1)%2] // intermediate results ping-pong
+		}
+		switch step {
+		case stepUnshuffle:
+			unshuffleBytes(dst, src, h.TypeSize)
+		case stepBitUnshuffle:
+			d.bitUnshuffleBlock(dst, src, h.TypeSize, h.Version)
+		}
+		src = dst
+	}
+}
+
+// bitUnshuffleBlock applies the bit unshuffle rules of the chunk's format
+// version: C-Blosc 1.x (version 2) stored a block whose element count is
+// not a multiple of 8 unshuffled.
+func (d *Decoder) bitUnshuffleBlock(dst, src []byte, typesize, version int) {
+	if version <= 2 && (len(src)/typesize)%8 != 0 {
+		copy(dst, src)
+		return
+	}
+	d.planes = growScratch(d.planes, len(src))
+	bitUnshuffleScratch(dst, src, d.planes, typesize)
+}
+
+func growScratch(b []byte, n int) []byte {
+	if cap(b) < n {
+		return make([]byte, n)
+	}
+	return b[:n]
+}
+
+func (d *Decoder) dropLargeScratch() {
+	if cap(d.tmp) > maxKeptScratch {
+		d.tmp = nil
+	}
+	if cap(d.tmp2) > maxKeptScratch {
+		d.tmp2 = nil
+	}
+	if cap(d.planes) > maxKeptScratch {
+		d.planes = nil
+	}
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/bench"
+)
+
+func runApp(args ...string) int {
+	return exitCode(newApp().Run(append([]string{"hdf5vault"}, args...)), false)
+}
+
+func TestBenchRejectsConflictingFlags(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"bench", "--dir", dir, "--fields", "3"},
+		{"bench", "--dir", dir, "--small"},
+		{"bench", "--dir", dir, "--generate", filepath.Join(dir, "g")},
+		{"bench", "--small", "--fields", "3"},
+		{"bench", "--fields", "0"},
+		{"bench", "--field-size", "1"},
+		{"bench", "--small", "--files", "-1"},
+		{"bench", "extra-argument"},
+	} {
+		if code := runApp(args...); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+}
+
+func TestBenchGenerateOnly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "acq")
+	if code := runApp("bench", "--generate", dir, "--fields", "3", "--field-size", "2048"); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	// 3 fields of 32x32 pixels (2048 bytes) plus the plate's two sidecars.
+	tifs, _ := filepath.Glob(filepath.Join(dir, "Plate1", "*", "*.tif"))
+	side, _ := filepath.Glob(filepath.Join(dir, "Plate1", "Plate1_*"))
+	if len(tifs) != 3 || len(side) != 2 {
+		t.Fatalf("%d fields, %d sidecars", len(tifs), len(side))
+	}
+	fi, err := os.Stat(tifs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < 2048 || fi.Size() > 2048+1024 {
+		t.Errorf("field %s: %v bytes, want 2048 of pixels and a small header", tifs[0], fi.Size())
+	}
+
+	small := filepath.Join(t.TempDir(), "small")
+	if code := runApp("bench", "--generate", small, "--small", "--files", "30", "--size", "100"); code != exitOK {
+		t.Fatalf("--small: exit %d", code)
+	}
+	files, _ := filepath.Glob(filepath.Join(small, "small", "*", "*.dat"))
+	if len(files) != 30 {
+		t.Errorf("--small made %d files, want 30", len(files))
+	}
+}
+
+func TestBenchReport(t *testing.T) {
+	rs := []bench.Result{{Setting: bench.Setting{Codec: "zstd", Level: 8, Jobs: 2, Writers: 1}, Op: bench.OpCreate,
+		Files: 2, Bytes: 100e6, Stored: 50e6, Wall: time.Second}}
+	bound := bench.Result{Setting: bench.Setting{Codec: "zstd", Level: 8, Jobs: 2}, Op: bench.OpMemory,
+		Bytes: 100e6, Wall: 500 * time.Millisecond}
+	var out bytes.Buffer
+	csvPath := filepath.Join(t.TempDir(), "b.csv")
+	if err := report(&out, csvPath, append([]bench.Result{bound}, rs...), bound, true, 0); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "create zstd c8 j2 w1 reached 50% of the in-memory bound (100.0 of 200.0 MB/s)") {
+		t.Errorf("no bound line in:\n%s", out.String())
+	}
+	if b, err := os.ReadFile(csvPath); err != nil || strings.Count(string(b), "\n") != 3 {
+		t.Errorf("CSV %q, %v", b, err)
+	}
+	if err := report(&out, filepath.Join(t.TempDir(), "missing", "b.csv"), rs, bound, true, 0); err == nil {
+		t.Error("an unwritable CSV path was not reported")
+	}
+	if err := report(&out, "", rs, bound, false, 1); err == nil || !strings.Contains(err.Error(), "1 runs failed") {
+		t.Errorf("failed runs: %v", err)
+	}
+}

@@ -1,0 +1,95 @@
+package h5sink
+
+// #cgo pkg-config: hdf5
+// #include <stdlib.h>
+// #include "shim.h"
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// errBuf receives the shim's description of a failure.
+type errBuf [C.HV_ERRLEN]C.char
+
+func (e *errBuf) ptr() *C.char { return &e[0] }
+
+func (e *errBuf) err() error {
+	s := C.GoString(e.ptr())
+	if s == "" {
+		s = "libhdf5 call failed"
+	}
+	return errors.New(s)
+}
+
+// cstr returns s as a C string and the function that frees it.
+func cstr(s string) (*C.char, func()) {
+	p := C.CString(s)
+	return p, func() { C.free(unsafe.Pointer(p)) }
+}
+
+func closeID(id C.hid_t) {
+	if id >= 0 {
+		C.hv_close(id)
+	}
+}
+
+// readAttrStr reads a string attribute of loc; ok is false when it is absent.
+func readAttrStr(loc C.hid_t, name string) (val string, ok bool, err error) {
+	n, free := cstr(name)
+	defer free()
+	var e errBuf
+	var p *C.char
+	var l C.size_t
+	switch C.hv_read_attr_str(loc, n, &p, &l, e.ptr()) {
+	case 1:
+		return "", false, nil
+	case 0:
+		defer C.H5free_memory(unsafe.Pointer(p))
+		return string(unsafe.Slice((*byte)(unsafe.Pointer(p)), int(l))), true, nil
+	}
+	return "", false, e.err()
+}
+
+// readAttrInt reads an integer attribute of loc; ok is false when it is absent.
+func readAttrInt(loc C.hid_t, name string) (val int64, ok bool, err error) {
+	n, free := cstr(name)
+	defer free()
+	var e errBuf
+	var v C.int64_t
+	switch C.hv_read_attr_i64(loc, n, &v, e.ptr()) {
+	case 1:
+		return 0, false, nil
+	case 0:
+		return int64(v), true, nil
+	}
+	return 0, false, e.err()
+}
+
+func writeAttrStr(loc C.hid_t, name, val string) error {
+	if strings.IndexByte(val, 0) >= 0 {
+		return fmt.Errorf("attribute %s: value contains a NUL byte", name)
+	}
+	n, free := cstr(name)
+	defer free()
+	v, freeV := cstr(val)
+	defer freeV()
+	var e errBuf
+	if C.hv_attr_str(loc, n, v, e.ptr()) < 0 {
+		return e.err()
+	}
+	return nil
+}
+
+func writeAttrInt(loc C.hid_t, name string, val int64) error {
+	n, free := cstr(name)
+	defer free()
+	var e errBuf
+	if C.hv_attr_i64(loc, n, C.int64_t(val), e.ptr()) < 0 {
+		return e.err()
+	}
+	return nil
+}

@@ -1,0 +1,213 @@
+package h5sink
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+)
+
+var modes = map[string]Options{
+	"pwrite":          {},
+	"h5dwrite":        {H5Dwrite: true},
+	"flush-each":      {FlushEach: true},
+	"format18":        {tuning: tuning{format18: true}},
+	"pwrite+bigcache": {tuning: bigCache},
+}
+
+func TestRoundTrip(t *testing.T) {
+	for mode, o := range modes {
+		t.Run(mode, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "set_1.h5")
+			ss := samples()
+			root := sampleRoot(3, 1)
+			offs := writeSamples(t, path, o, ss, root)
+			r, err := Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			if got := r.Root(); got != root {
+				t.Errorf("root attrs = %+v, want %+v", got, root)
+			}
+			for _, s := range ss {
+				checkSample(t, r, s, offs[s.name])
+			}
+		})
+	}
+}
+
+func checkSample(t *testing.T, r *Reader, s sample, putOffset int64) {
+	t.Helper()
+	info, err := r.Stat(s.name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := s.attrs
+	if want.NumChunks <= 1 {
+		want.Chunk, want.NumChunks = 0, 0 // not stored for an unsplit file
+	}
+	if info.Size != int64(len(s.payload)) || info.Attrs != want {
+		t.Errorf("%s: stat = %+v, want size %d attrs %+v", s.name, info, len(s.payload), want)
+	}
+	if info.Offset != putOffset {
+		t.Errorf("%s: stat offset %d, Put returned %d", s.name, info.Offset, putOffset)
+	}
+	if len(s.payload) == 0 && info.Offset != -1 {
+		t.Errorf("%s: empty payload has offset %d, want -1", s.name, info.Offset)
+	}
+	prefix := []byte("prefix")
+	got, err := r.ReadPayload(s.name, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], s.payload) {
+		t.Errorf("%s: payload differs (got %d bytes, want %d)", s.name, len(got)-len(prefix), len(s.payload))
+	}
+}
+
+func TestSingleFileOmitsSetAttrs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.h5")
+	writeSamples(t, path, Options{}, samples()[:1], sampleRoot(1, 0))
+	d := h5pyDump(t, path)
+	for _, k := range []string{archive.AttrFileNumber, archive.AttrNumFiles} {
+		if _, ok := d.Root[k]; ok {
+			t.Errorf("single-file archive stores %s", k)
+		}
+	}
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Root().NumFiles != 1 || r.Root().FileNumber != 0 {
+		t.Errorf("root = %+v, want NumFiles 1, FileNumber 0", r.Root())
+	}
+}
+
+func TestStatErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.h5")
+	writeSamples(t, path, Options{}, samples(), sampleRoot(1, 0))
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for _, name := range []string{"nope", "Images/A01", "Images/A01/missing.tif", "tiny.txt\x00x"} {
+		if _, err := r.Stat(name); err == nil {
+			t.Errorf("Stat(%q) succeeded", name)
+		} else if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), strconv.Quote(name)) {
+			t.Errorf("Stat(%q) error does not name the file and dataset: %v", name, err)
+		}
+		if _, err := r.ReadPayload(name, nil); err == nil {
+			t.Errorf("ReadPayload(%q) succeeded", name)
+		}
+	}
+	r.Close()
+	if _, err := r.ReadPayload("tiny.txt", nil); err == nil {
+		t.Error("ReadPayload after Close succeeded")
+	}
+}
+
+func TestCreateRefusesExisting(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.h5")
+	if err := os.WriteFile(path, []byte("keep me"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(path, Options{}); !errors.Is(err, fs.ErrExist) {
+		t.Fatalf("Create over an existing file: err = %v, want ErrExist", err)
+	}
+	if b, _ := os.ReadFile(path); string(b) != "keep me" {
+		t.Error("Create touched the existing file")
+	}
+}
+
+func TestAbortRemoves(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "x.h5")
+	w, err := Create(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Put("a/b.bin", []byte("data"), archive.DatasetAttrs{Compression: "None"}); err != nil {
+		t.Fatal(err)
+	}
+	// A failing Put (same name twice) leaves the writer abortable.
+	if _, err := w.Put("a/b.bin", []byte("data"), archive.DatasetAttrs{Compression: "None"}); err == nil {
+		t.Error("second Put of the same dataset succeeded")
+	}
+	if err := w.Abort(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("file still there after Abort: %v", err)
+	}
+	if _, err := w.Put("c", nil, archive.DatasetAttrs{Compression: "None"}); err == nil {
+		t.Error("Put after Abort succeeded")
+	}
+	if err := w.Abort(); err != nil {
+		t.Errorf("second Abort: %v", err)
+	}
+}
+
+func TestPutRejectsBadNames(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.h5")
+	w, err := Create(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	for _, name := range []string{"", "/abs", "a//b", "a/../b", "a/"} {
+		if _, err := w.Put(name, []byte("x"), archive.DatasetAttrs{Compression: "None"}); err == nil {
+			t.Errorf("Put(%q) succeeded", name)
+		}
+	}
+}
+
+// TestTruncated: a cut-off archive is refused with an error naming the file,
+// at Open (libhdf5 checks the end-of-file address) or, if the file shrinks
+// after Open, when the payload is read — never a short payload.
+func TestTruncated(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.h5")
+	ss := samples()
+	offs := writeSamples(t, path, Options{}, ss, sampleRoot(1, 0))
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(dir, "cut.h5")
+	data, _ := os.ReadFile(path)
+	if err := os.WriteFile(cut, data[:st.Size()-1000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(cut); err == nil || !strings.Contains(err.Error(), cut) {
+		t.Errorf("Open of a truncated file: err = %v, want an error naming it", err)
+	}
+
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	big := offs["big.bin"]
+	if err := os.Truncate(path, big+10); err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.ReadPayload("big.bin", nil)
+	if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), path) {
+		t.Errorf("reading a payload cut short: err = %v, want a truncation error naming the file", err)
+	}
+	// The file size checked before reading: a reader opened on the short file.
+	r.size = big + 10
+	_, err = r.ReadPayload("big.bin", nil)
+	if err == nil || !strings.Contains(err.Error(), "beyond the end of the file") {
+		t.Errorf("payload beyond the recorded end: err = %v", err)
+	}
+}

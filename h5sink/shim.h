@@ -1,0 +1,65 @@
+// The few libhdf5 sequences h5sink needs, each done in one C call so that a
+// Go call crosses cgo (and takes the library's global lock) as little as
+// possible, and so that every handle is closed on every path.
+#ifndef HV_SHIM_H
+#define HV_SHIM_H
+
+#include <stdint.h>
+#include "hdf5.h"
+
+#define HV_ERRLEN 512
+
+// File creation settings; zero fields keep the library default.
+typedef struct {
+	int libver_v18;     // 1: low = high = 1.8 format; 0: earliest .. 1.8
+	int64_t meta_block; // H5Pset_meta_block_size
+	int64_t small_data; // H5Pset_small_data_block_size
+	int64_t mdc_size;   // metadata cache initial and maximum size in bytes
+} hv_fopts;
+
+// What a reader needs to know about one dataset.
+typedef struct {
+	int64_t size;     // elements (== bytes for a 1-D 8-bit dataset)
+	int64_t offset;   // H5Dget_offset, -1 when undefined
+	int layout;       // H5D_layout_t
+	int nfilters;
+	int nexternal;    // external raw-data files (refused by the reader)
+	int rank;
+	int type_ok;      // integer class, 1 byte
+	int has_compression;
+	char compression[64];
+	int has_chunk, has_nchunks;
+	int64_t chunk, nchunks;
+} hv_dinfo;
+
+hid_t hv_fcreate(const char *path, const hv_fopts *o, char *err);
+hid_t hv_fopen(const char *path, char *err);
+int hv_fclose(hid_t f, char *err);
+int hv_fflush(hid_t f, char *err);
+
+hid_t hv_gcreate(hid_t loc, const char *name, char *err);
+int hv_close(hid_t id);
+
+// Property lists, types and dataspaces every Put needs, made once per Writer.
+typedef struct {
+	hid_t lcpl, dcpl_late, dcpl_early, str, scalar;
+} hv_wctx;
+
+int hv_wctx_init(hv_wctx *c, char *err);
+void hv_wctx_free(hv_wctx *c);
+
+int hv_put(const hv_wctx *c, hid_t loc, const char *name, const void *data, int64_t n, int early,
+	const char *compression, int64_t chunk, int64_t nchunks, int64_t *offset, char *err);
+
+int hv_attr_str(hid_t loc, const char *name, const char *val, char *err);
+int hv_attr_i64(hid_t loc, const char *name, int64_t v, char *err);
+
+// Readers return 1 when the attribute is absent, 0 when read, -1 on error.
+// A string is returned in memory from H5allocate_memory: free it with H5free_memory.
+int hv_read_attr_str(hid_t loc, const char *name, char **out, size_t *len, char *err);
+int hv_read_attr_i64(hid_t loc, const char *name, int64_t *out, char *err);
+
+int hv_stat(hid_t f, const char *name, hv_dinfo *d, char *err);
+int hv_dread(hid_t f, const char *name, void *buf, int64_t n, char *err);
+
+#endif

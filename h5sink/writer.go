@@ -1,0 +1,233 @@
+package h5sink
+
+// #include "shim.h"
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"unsafe"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+)
+
+// Writer writes one HDF5 archive file. One goroutine owns it; several
+// Writers may run at once (libhdf5 serialises their library calls).
+type Writer struct {
+	path   string
+	opts   Options
+	file   C.hid_t
+	ctx    C.hv_wctx
+	fd     *os.File           // second descriptor: payload pwrites and the final fsync
+	groups map[string]C.hid_t // open group handles by path ("a", "a/b")
+	done   bool
+}
+
+var _ archive.Writer = (*Writer)(nil)
+
+// Create creates a new HDF5 archive file at path; it fails if path exists.
+func Create(path string, o Options) (*Writer, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("h5sink: create %s: %w", path, fs.ErrExist)
+	}
+	cpath, free := cstr(path)
+	defer free()
+	fo := o.fileOptions()
+	var e errBuf
+	id := C.hv_fcreate(cpath, &fo, e.ptr())
+	if id < 0 {
+		return nil, fmt.Errorf("h5sink: create %s: %w", path, e.err())
+	}
+	w := &Writer{path: path, opts: o, file: id, groups: make(map[string]C.hid_t)}
+	if C.hv_wctx_init(&w.ctx, e.ptr()) < 0 {
+		err := e.err()
+		w.Abort()
+		return nil, fmt.Errorf("h5sink: create %s: %w", path, err)
+	}
+	fd, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		w.Abort()
+		return nil, fmt.Errorf("h5sink: create %s: %w", path, err)
+	}
+	w.fd = fd
+	return w, nil
+}
+
+// Put stores payload as the 1-D int8 dataset named dataset and returns the
+// payload's byte offset in the file (-1 for an empty payload).
+func (w *Writer) Put(dataset string, payload []byte, a archive.DatasetAttrs) (int64, error) {
+	if w.done {
+		return -1, fmt.Errorf("h5sink: %s: put %q after Finish or Abort", w.path, dataset)
+	}
+	off, err := w.put(dataset, payload, a)
+	if err != nil {
+		return -1, fmt.Errorf("h5sink: %s: dataset %q: %w", w.path, dataset, err)
+	}
+	return off, nil
+}
+
+func (w *Writer) put(dataset string, payload []byte, a archive.DatasetAttrs) (int64, error) {
+	if err := archive.CleanRel(dataset); err != nil {
+		return -1, err
+	}
+	if a.Compression == "" {
+		return -1, errors.New("no compression attribute")
+	}
+	dir, base := "", dataset
+	if i := strings.LastIndexByte(dataset, '/'); i >= 0 {
+		dir, base = dataset[:i], dataset[i+1:]
+	}
+	loc, err := w.group(dir)
+	if err != nil {
+		return -1, err
+	}
+	cname, free := cstr(base)
+	defer free()
+	ccomp, freeComp := cstr(a.Compression)
+	defer freeComp()
+
+	var data unsafe.Pointer
+	if w.opts.H5Dwrite && len(payload) > 0 {
+		data = unsafe.Pointer(&payload[0])
+	}
+	early := C.int(0)
+	if !w.opts.H5Dwrite {
+		early = 1
+	}
+	var off C.int64_t
+	var e errBuf
+	rc := C.hv_put(&w.ctx, loc, cname, data, C.int64_t(len(payload)), early, ccomp,
+		C.int64_t(a.Chunk), C.int64_t(a.NumChunks), &off, e.ptr())
+	if rc < 0 {
+		return -1, e.err()
+	}
+	if !w.opts.H5Dwrite && len(payload) > 0 {
+		if off < 0 {
+			return -1, errors.New("early allocation gave no file offset")
+		}
+		// Outside the library lock: the space is allocated and HDF5 never
+		// writes raw data of a dataset with fill time "never".
+		if _, err := w.fd.WriteAt(payload, int64(off)); err != nil {
+			return -1, err
+		}
+	}
+	if w.opts.FlushEach {
+		if C.hv_fflush(w.file, e.ptr()) < 0 {
+			return -1, e.err()
+		}
+	}
+	return int64(off), nil
+}
+
+// group returns the open handle of group dir ("" is the root), creating it
+// and its parents on first use. The file is new, so the cache is the truth.
+func (w *Writer) group(dir string) (C.hid_t, error) {
+	if dir == "" {
+		return w.file, nil
+	}
+	if g, ok := w.groups[dir]; ok {
+		return g, nil
+	}
+	parent, base := "", dir
+	if i := strings.LastIndexByte(dir, '/'); i >= 0 {
+		parent, base = dir[:i], dir[i+1:]
+	}
+	loc, err := w.group(parent)
+	if err != nil {
+		return -1, err
+	}
+	cname, free := cstr(base)
+	defer free()
+	var e errBuf
+	g := C.hv_gcreate(loc, cname, e.ptr())
+	if g < 0 {
+		return -1, fmt.Errorf("group %q: %w", dir, e.err())
+	}
+	w.groups[dir] = g
+	return g, nil
+}
+
+// Finish writes the root attributes, closes every handle and fsyncs the file.
+// On error the file is left for Abort to remove.
+func (w *Writer) Finish(root archive.RootAttrs) error {
+	if w.done {
+		return fmt.Errorf("h5sink: %s: Finish after Finish or Abort", w.path)
+	}
+	if err := w.writeRoot(root); err != nil {
+		return fmt.Errorf("h5sink: %s: root attributes: %w", w.path, err)
+	}
+	w.done = true
+	if err := w.closeHDF5(); err != nil {
+		w.fd.Close()
+		return fmt.Errorf("h5sink: %s: %w", w.path, err)
+	}
+	err := w.fd.Sync()
+	if cerr := w.fd.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("h5sink: %s: %w", w.path, err)
+	}
+	return nil
+}
+
+func (w *Writer) writeRoot(r archive.RootAttrs) error {
+	if err := writeAttrStr(w.file, archive.AttrDescription, r.Description); err != nil {
+		return err
+	}
+	if err := writeAttrStr(w.file, archive.AttrVersion, r.Version); err != nil {
+		return err
+	}
+	if err := writeAttrStr(w.file, archive.AttrInfo, r.Info); err != nil {
+		return err
+	}
+	if err := writeAttrInt(w.file, archive.AttrChunkSize, r.ChunkSize); err != nil {
+		return err
+	}
+	if r.NumFiles > 1 {
+		if err := writeAttrInt(w.file, archive.AttrFileNumber, int64(r.FileNumber)); err != nil {
+			return err
+		}
+		if err := writeAttrInt(w.file, archive.AttrNumFiles, int64(r.NumFiles)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// closeHDF5 closes the group handles, then the file (which writes the
+// remaining metadata). Strong close degree makes a leaked handle an error.
+func (w *Writer) closeHDF5() error {
+	C.hv_wctx_free(&w.ctx)
+	for k, g := range w.groups {
+		closeID(g)
+		delete(w.groups, k)
+	}
+	if w.file < 0 {
+		return nil
+	}
+	var e errBuf
+	rc := C.hv_fclose(w.file, e.ptr())
+	w.file = -1
+	if rc < 0 {
+		return e.err()
+	}
+	return nil
+}
+
+// Abort closes whatever is open and removes the file. Safe after any error,
+// and after Finish failed.
+func (w *Writer) Abort() error {
+	w.done = true
+	w.closeHDF5()
+	if w.fd != nil {
+		w.fd.Close()
+	}
+	if err := os.Remove(w.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("h5sink: abort %s: %w", w.path, err)
+	}
+	return nil
+}

@@ -1,0 +1,261 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/blosc"
+	"github.com/hdf5vault/hdf5vault/walker"
+)
+
+// Config is one archiving run.
+type Config struct {
+	Source    string
+	Walk      walker.Options // Walk.SkipUnreadable is set from SkipUnreadable
+	ChunkSize int64          // split size (archive.DefaultChunkSize if 0)
+	Compress  bool           // false: -m none, every payload raw
+	Blosc     blosc.Options
+	Jobs      int   // compressor goroutines; 0: all CPUs
+	Readers   int   // files read at once; 0: a default from Jobs
+	MaxMemory int64 // bytes of part buffers in flight (see Pool)
+
+	// Writers are the open archive files of the set, in archive-number order.
+	// Run writes every payload and calls Finish on each; the caller renames
+	// them on success and aborts them on error.
+	Writers []archive.Writer
+	Root    archive.RootAttrs // Description, Version, ChunkSize; numbers and Info are filled in
+
+	SkipUnreadable bool
+	Progress       Progress                        // nil: none
+	Open           func(path string) (File, error) // nil: os.Open
+}
+
+// File is what the reader needs of an open source file (*os.File is one).
+type File interface {
+	Read(p []byte) (int, error)
+	Stat() (fs.FileInfo, error)
+	Close() error
+}
+
+// Result is what a successful run stored.
+type Result struct {
+	Index       *archive.Index
+	Walk        *walker.Stats
+	Files       int64
+	Parts       int64
+	RawBytes    int64
+	StoredBytes int64
+	Archives    []ArchiveStats
+	Unreadable  []walker.Skip // walk and read failures listed because of SkipUnreadable
+	HighWater   int64         // the buffer pool's peak
+}
+
+// ArchiveStats is one archive file's share.
+type ArchiveStats struct {
+	Parts  int64
+	Stored int64 // payload bytes
+}
+
+// Run archives cfg.Source into cfg.Writers: a walker streams files into a
+// bounded channel, readers read and hash them part by part into pool
+// buffers, a pool of compressors encodes the parts, and one goroutine per
+// archive file stores them. The index is built when every payload is stored,
+// then every writer is finished with the same index. The first error (or
+// the context's end) stops every stage; the error names the file.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.defaults()
+	if len(cfg.Writers) == 0 {
+		return nil, errors.New("no archive writers")
+	}
+	r := newRun(cfg)
+	if err := r.store(ctx); err != nil {
+		return nil, err
+	}
+	return r.finish(ctx)
+}
+
+func (c *Config) defaults() {
+	if c.ChunkSize <= 0 {
+		c.ChunkSize = archive.DefaultChunkSize
+	}
+	if c.Jobs <= 0 {
+		c.Jobs = runtime.NumCPU()
+	}
+	if c.Readers <= 0 {
+		c.Readers = min(max(c.Jobs/2, 2), 8)
+	}
+	if c.Progress == nil {
+		c.Progress = NoProgress{}
+	}
+	if c.Open == nil {
+		c.Open = func(p string) (File, error) { return os.Open(p) }
+	}
+	c.Walk.SkipUnreadable = c.SkipUnreadable
+}
+
+// run is the state shared by the stages of one Run.
+type run struct {
+	cfg    Config
+	pool   *Pool
+	router *router
+	res    *Result
+	files  *fileList
+}
+
+func newRun(cfg Config) *run {
+	return &run{
+		cfg:    cfg,
+		pool:   NewPool(cfg.MaxMemory),
+		router: newRouter(len(cfg.Writers)),
+		res:    &Result{Archives: make([]ArchiveStats, len(cfg.Writers))},
+		files:  &fileList{},
+	}
+}
+
+// store runs every stage until each payload is written.
+func (r *run) store(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+
+	// entries: the walk runs ahead of the readers by at most this many small
+	// structs, enough to hide a slow directory listing; never the whole tree.
+	entries := make(chan *fileRec, 1024)
+	// parts: each item already holds reserved pool buffers, so the capacity
+	// adds no memory beyond the budget; one per compressor keeps them busy.
+	parts := make(chan *part, r.cfg.Jobs)
+	// toWriter: one slot each, so a compressor rarely waits on a writer
+	// busy with the previous payload; the payloads are pool memory too.
+	toWriter := make([]chan *part, len(r.cfg.Writers))
+	for i := range toWriter {
+		toWriter[i] = make(chan *part, 1)
+	}
+
+	scanDone := r.startScan(ctx, g)
+	g.Go(func() error {
+		defer close(entries)
+		defer scanDone()
+		return r.walk(ctx, entries)
+	})
+	readers, rctx := errgroup.WithContext(ctx)
+	for range r.cfg.Readers {
+		readers.Go(func() error { return r.read(rctx, entries, parts) })
+	}
+	g.Go(func() error {
+		defer close(parts)
+		return readers.Wait()
+	})
+	compressors, cctx := errgroup.WithContext(ctx)
+	for range r.cfg.Jobs {
+		compressors.Go(func() error { return r.compress(cctx, parts, toWriter) })
+	}
+	g.Go(func() error {
+		defer func() {
+			for _, c := range toWriter {
+				close(c)
+			}
+		}()
+		return compressors.Wait()
+	})
+	for i, w := range r.cfg.Writers {
+		g.Go(func() error { return r.write(ctx, i, w, toWriter[i]) })
+	}
+	err := g.Wait()
+	if err != nil {
+		r.drain(parts, toWriter)
+	}
+	return err
+}
+
+// drain returns the buffers of parts left in the channels after a failure,
+// so a pool shared with a test sees everything come back.
+func (r *run) drain(parts chan *part, toWriter []chan *part) {
+	for p := range parts {
+		r.release(p)
+	}
+	for _, c := range toWriter {
+		for p := range c {
+			r.release(p)
+		}
+	}
+}
+
+// walk streams the tree into entries, each file as one record.
+func (r *run) walk(ctx context.Context, entries chan<- *fileRec) error {
+	st, err := walker.Walk(ctx, r.cfg.Source, r.cfg.Walk, func(e walker.Entry) error {
+		f := r.files.add(e, r.cfg.ChunkSize)
+		select {
+		case entries <- f:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	r.res.Walk = st
+	return err
+}
+
+// startScan counts the tree concurrently for the progress total (a scanner
+// that only counts, so the total is honest early); its errors do not matter,
+// the real walk reports them. The returned func stops it when the walk is done.
+func (r *run) startScan(ctx context.Context, g *errgroup.Group) (stop func()) {
+	sctx, cancel := context.WithCancel(ctx)
+	o := r.cfg.Walk
+	o.Warn, o.SkipUnreadable = nil, true
+	var files, bytes int64
+	g.Go(func() error {
+		walker.Walk(sctx, r.cfg.Source, o, func(e walker.Entry) error {
+			files++
+			bytes += e.Size
+			if files%1000 == 0 {
+				r.cfg.Progress.Total(files, bytes, false)
+			}
+			return sctx.Err()
+		})
+		return nil
+	})
+	return func() {
+		cancel()
+		if st := r.res.Walk; st != nil {
+			r.cfg.Progress.Total(st.Files, st.Bytes, true)
+		}
+	}
+}
+
+// finish builds the index and finishes every writer with it.
+func (r *run) finish(ctx context.Context) (*Result, error) {
+	ix, err := r.files.index(r.res)
+	if err != nil {
+		return nil, err
+	}
+	info, err := ix.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	r.res.Index = ix
+	r.res.HighWater = r.pool.HighWater()
+	text := string(info) // one copy shared by every writer: it can be large
+	g, _ := errgroup.WithContext(ctx)
+	for i, w := range r.cfg.Writers {
+		root := r.cfg.Root
+		root.NumFiles, root.FileNumber, root.Info = len(r.cfg.Writers), i, text
+		if root.ChunkSize == 0 {
+			root.ChunkSize = r.cfg.ChunkSize
+		}
+		g.Go(func() error {
+			if err := w.Finish(root); err != nil {
+				return fmt.Errorf("archive file %d: %w", i, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return r.res, ctx.Err()
+}

@@ -1,0 +1,106 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestClassOf(t *testing.T) {
+	prev := 0
+	for n := 1; n < 1<<22; n += 1 + n/7 {
+		c := classOf(n)
+		if c < n || c < minClass {
+			t.Fatalf("classOf(%d) = %d, too small", n, c)
+		}
+		if n > minClass && float64(c-n) > float64(n)/8 {
+			t.Fatalf("classOf(%d) = %d wastes more than an eighth", n, c)
+		}
+		if classOf(c) != c {
+			t.Fatalf("classOf(%d) = %d is not a fixed point", c, classOf(c))
+		}
+		if c < prev {
+			t.Fatalf("classOf not monotonic at %d", n)
+		}
+		prev = c
+	}
+}
+
+func TestPoolWaitsForBudgetAndReuses(t *testing.T) {
+	p := NewPool(64 << 10)
+	ctx := context.Background()
+	a, b, err := p.Reserve(ctx, 12000, 40000)
+	if err != nil || len(a.B) != 12000 || len(b.B) != 40000 {
+		t.Fatal(err)
+	}
+	got := make(chan struct{})
+	go func() {
+		c, d, err := p.Reserve(ctx, 12000, 12000) // does not fit until a and b return
+		if err == nil {
+			p.Put(c)
+			p.Put(d)
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("second reservation granted beyond the budget")
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.Put(a)
+	p.Put(b)
+	<-got
+	if p.HighWater() > p.Budget() {
+		t.Fatalf("high water %d > budget %d", p.HighWater(), p.Budget())
+	}
+	held := p.Held() // two idle 12 KiB buffers
+	if held != int64(2*classOf(12000)) {
+		t.Fatalf("held %d, want the two idle buffers of %d", held, classOf(12000))
+	}
+	c, _, _ := p.Reserve(ctx, 11500, 0) // same class: reused, no new bytes held
+	if p.Held() != held || cap(c.B) != classOf(12000) {
+		t.Errorf("held %d -> %d, cap %d: an idle buffer of the same class was not reused", held, p.Held(), cap(c.B))
+	}
+	p.Put(c)
+}
+
+func TestPoolCancelWhileWaiting(t *testing.T) {
+	p := NewPool(8192)
+	a, _, _ := p.Reserve(context.Background(), 8192, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if _, _, err := p.Reserve(ctx, 4096, 0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	p.Put(a)
+	if _, _, err := p.Reserve(context.Background(), 4096, 4096); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPoolOversizedRunsAlone(t *testing.T) {
+	p := NewPool(16 << 10)
+	ctx := context.Background()
+	small, _, _ := p.Reserve(ctx, 4096, 0)
+	done := make(chan *Buf)
+	go func() {
+		big, _, _ := p.Reserve(ctx, 100_000, 0)
+		done <- big
+	}()
+	select {
+	case <-done:
+		t.Fatal("oversized reservation granted while another buffer is held")
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.Put(small)
+	big := <-done
+	if len(big.B) != 100_000 || p.Held() != p.Budget() {
+		t.Fatalf("oversized: len %d, held %d", len(big.B), p.Held())
+	}
+	// FIFO: a small request made now waits behind nothing but the big one.
+	p.Put(big)
+	if p.Held() != 0 {
+		t.Fatalf("held %d after everything returned (oversized buffers are not kept)", p.Held())
+	}
+}

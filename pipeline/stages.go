@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/blosc"
+)
+
+// compress encodes parts with its own encoder and routes each payload to the
+// archive file with the fewest stored bytes.
+func (r *run) compress(ctx context.Context, parts <-chan *part, toWriter []chan *part) error {
+	var enc *blosc.Encoder
+	if r.cfg.Compress {
+		var err error
+		if enc, err = blosc.NewEncoder(r.cfg.Blosc); err != nil {
+			return fmt.Errorf("compressor: %w", err)
+		}
+	}
+	for {
+		var p *part
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case x, ok := <-parts:
+			if !ok {
+				return nil
+			}
+			p = x
+		}
+		if err := r.encode(enc, p); err != nil {
+			r.release(p)
+			return err
+		}
+		w, err := r.router.pick(p)
+		if err != nil {
+			r.release(p)
+			return err
+		}
+		select {
+		case toWriter[w] <- p:
+		case <-ctx.Done():
+			r.release(p)
+			return ctx.Err()
+		}
+	}
+}
+
+// encode sets p's payload: the Blosc2 chunk when it is smaller than the raw
+// bytes, else the raw bytes (the original's rule). The buffer not used is
+// returned to the pool at once.
+func (r *run) encode(enc *blosc.Encoder, p *part) error {
+	p.payload = p.raw.B
+	if enc == nil || p.dst == nil {
+		return nil
+	}
+	out, err := enc.EncodeAll(p.raw.B, p.dst.B[:0])
+	if err != nil {
+		return fmt.Errorf("%s: compressing part %d: %w", p.file.Path, p.k, err)
+	}
+	if len(out) < len(p.raw.B) {
+		p.payload, p.comp = out, true
+		r.pool.Put(p.raw)
+		p.raw = nil
+		return nil
+	}
+	r.pool.Put(p.dst)
+	p.dst = nil
+	return nil
+}
+
+// write stores the parts routed to archive file n.
+func (r *run) write(ctx context.Context, n int, w archive.Writer, in <-chan *part) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case p, ok := <-in:
+			if !ok {
+				return nil
+			}
+			err := r.put(n, w, p)
+			r.release(p)
+			if err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// put stores one payload and records where it went.
+func (r *run) put(n int, w archive.Writer, p *part) error {
+	f := p.file
+	a := archive.DatasetAttrs{Compression: archive.MethodNone, NumChunks: f.nparts}
+	if p.comp {
+		a.Compression = archive.MethodBlosc2
+	}
+	if f.nparts > 1 {
+		a.Chunk = p.k
+	}
+	off, err := w.Put(p.dataset, p.payload, a)
+	if err != nil {
+		return fmt.Errorf("%s: storing %s in archive file %d: %w", f.Path, p.dataset, n, err)
+	}
+	size := r.partLen(f, p.k)
+	rec := archive.Part{
+		ArchiveNumber: n,
+		Dataset:       p.dataset,
+		Size:          archive.Ptr(size),
+		Stored:        archive.Ptr(int64(len(p.payload))),
+	}
+	if f.nparts > 1 {
+		rec.Chunk = archive.Ptr(p.k)
+	}
+	if p.comp {
+		rec.Compression = archive.Blosc2Method()
+	}
+	if off >= 0 {
+		rec.Offset = archive.Ptr(off)
+	}
+	f.parts[p.k] = rec
+	r.res.Archives[n].Parts++ // only this writer's goroutine touches entry n
+	r.res.Archives[n].Stored += int64(len(p.payload))
+	r.cfg.Progress.Stored(size)
+	return nil
+}
+
+// partLen is the raw size of part k of f.
+func (r *run) partLen(f *fileRec, k int) int64 {
+	return min(r.cfg.ChunkSize, f.Size-int64(k)*r.cfg.ChunkSize)
+}

@@ -1,0 +1,766 @@
+package main
+
+// End-to-end tests of the read side (unpack, check, verify, ls, cat) through
+// the built binary, against the original tool's fixtures in ../shared and
+// hostile archives built here with h5py.
+
+import (
+	"bytes"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/blosc"
+	"github.com/hdf5vault/hdf5vault/h5sink"
+)
+
+var readBin string // the hdf5vault binary built by TestMain
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hdf5vault-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	readBin = filepath.Join(dir, "hdf5vault")
+	if out, err := exec.Command("go", "build", "-o", readBin, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const fixtures = "../shared/fixtures/hdf5vault"
+
+func needFixtures(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(fixtures); err != nil {
+		t.Skipf("reference fixtures %s not available: %v", fixtures, err)
+	}
+}
+
+// run runs the binary (runBin, create_test.go) and returns stdout and
+// stderr together with the exit code.
+func run(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	r := runBin(t, args...)
+	return r.stdout + r.stderr, r.code
+}
+
+func mustRun(t *testing.T, args ...string) string {
+	t.Helper()
+	out, code := run(t, args...)
+	if code != 0 {
+		t.Fatalf("hdf5vault %s: exit %d\n%s", strings.Join(args, " "), code, out)
+	}
+	return out
+}
+
+func sameTree(t *testing.T, got, want map[string][]byte) {
+	t.Helper()
+	for p, b := range want {
+		g, ok := got[p]
+		switch {
+		case !ok:
+			t.Errorf("%s: missing", p)
+		case !bytes.Equal(g, b):
+			t.Errorf("%s: %d bytes differ from the original's %d", p, len(g), len(b))
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			t.Errorf("%s: extra file", p)
+		}
+	}
+}
+
+type fixtureSet struct {
+	name string
+	args []string // as given on the command line
+	stem string
+}
+
+func fixtureSets() []fixtureSet {
+	a := func(n ...string) []string {
+		for i := range n {
+			n[i] = filepath.Join(fixtures, "archives", n[i])
+		}
+		return n
+	}
+	return []fixtureSet{
+		{"set2 base", a("set2"), "set2"},
+		{"set2 members", a("set2_1.h5", "set2_0.h5"), "set2"},
+		{"single", a("single.h5"), "single"},
+		{"zipset", a("zipset"), "zipset"},
+		{"raw", a("raw.h5"), "raw"},
+		{"dict", a("dict.h5"), "dict"},
+	}
+}
+
+func TestUnpackFixtures(t *testing.T) {
+	needFixtures(t)
+	tree := sourceFiles(t, filepath.Join(fixtures, "tree"))
+	for _, fx := range fixtureSets() {
+		t.Run(fx.name, func(t *testing.T) {
+			dest := t.TempDir()
+			mustRun(t, append([]string{"unpack", "-d", dest, "-j", "3"}, fx.args...)...)
+			entries, _ := os.ReadDir(dest)
+			if len(entries) != 1 || entries[0].Name() != fx.stem {
+				t.Fatalf("DEST holds %v, want only %s/", entries, fx.stem)
+			}
+			sameTree(t, sourceFiles(t, filepath.Join(dest, fx.stem)), tree)
+
+			// A second unpack into the same place refuses to overwrite.
+			out, code := run(t, append([]string{"unpack", "-d", dest}, fx.args...)...)
+			if code != 1 || !strings.Contains(out, "refusing to overwrite") {
+				t.Errorf("second unpack: exit %d\n%s", code, out)
+			}
+		})
+	}
+}
+
+func TestCheckFixturesPass(t *testing.T) {
+	needFixtures(t)
+	for _, fx := range fixtureSets() {
+		t.Run(fx.name, func(t *testing.T) {
+			out := mustRun(t, append([]string{"check", "-d", filepath.Join(fixtures, "tree")}, fx.args...)...)
+			if !strings.Contains(out, "check passed: 12 files") {
+				t.Errorf("output: %s", out)
+			}
+		})
+	}
+}
+
+func TestCheckNamesFailingFiles(t *testing.T) {
+	needFixtures(t)
+	set2 := filepath.Join(fixtures, "archives", "set2")
+	cases := []struct {
+		name   string
+		change func(dir string) error
+		file   string
+		cause  string
+	}{
+		{"one byte changed", func(dir string) error {
+			p := filepath.Join(dir, "Images/A01/field1_C01.tif")
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			b[450_000] ^= 0x01 // in part 2 of 4
+			return os.WriteFile(p, b, 0o644)
+		}, "Images/A01/field1_C01.tif", "MD5"},
+		{"file missing", func(dir string) error {
+			return os.Remove(filepath.Join(dir, "Images/A02/Zelle ü 1.txt"))
+		}, "Images/A02/Zelle ü 1.txt", "missing on disk"},
+		{"extra file", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "deep/a/new (1).txt"), []byte("new"), 0o644)
+		}, "deep/a/new (1).txt", "not in the archive"},
+		{"empty file grew", func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "empty.dat"), []byte{0}, 0o644)
+		}, "empty.dat", "size"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := copyFixtureTree(t)
+			if err := tc.change(dir); err != nil {
+				t.Fatal(err)
+			}
+			summary := filepath.Join(t.TempDir(), "summary.json")
+			out, code := run(t, "check", "-d", dir, "-j", summary, set2)
+			if code != 3 {
+				t.Fatalf("exit %d, want 3\n%s", code, out)
+			}
+			if !strings.Contains(out, "FAIL") || !strings.Contains(out, tc.file) || !strings.Contains(out, tc.cause) {
+				t.Errorf("output does not name %q (%s):\n%s", tc.file, tc.cause, out)
+			}
+			if n := strings.Count(out, "FAIL "); n != 1 {
+				t.Errorf("%d files reported failing, want 1:\n%s", n, out)
+			}
+			checkSummary(t, summary, dir, tc.file)
+		})
+	}
+}
+
+// checkSummary compares the JSON summary with the directory, computed here.
+func checkSummary(t *testing.T, summary, dir, failing string) {
+	t.Helper()
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s map[string]map[string]any
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatalf("summary is not JSON: %v", err)
+	}
+	for _, col := range []string{"size_orig", "size_arch", "md5_orig", "md5_arch", "chunks", "passed"} {
+		if s[col] == nil {
+			t.Errorf("summary lacks column %s", col)
+		}
+	}
+	for p, data := range sourceFiles(t, dir) {
+		if p == failing {
+			continue
+		}
+		sum := md5.Sum(data)
+		if s["md5_orig"][p] != hex.EncodeToString(sum[:]) || s["md5_arch"][p] != s["md5_orig"][p] ||
+			s["size_orig"][p] != float64(len(data)) || s["passed"][p] != true {
+			t.Errorf("summary row %s: md5 %v/%v size %v passed %v", p, s["md5_orig"][p], s["md5_arch"][p], s["size_orig"][p], s["passed"][p])
+		}
+	}
+	if s["passed"][failing] != false {
+		t.Errorf("summary: %s passed=%v, want false", failing, s["passed"][failing])
+	}
+	if s["chunks"]["Images/A01/field1_C01.tif"] != 4.0 && failing != "Images/A01/field1_C01.tif" {
+		t.Errorf("summary: field1_C01.tif has %v chunks, the index lists 4", s["chunks"]["Images/A01/field1_C01.tif"])
+	}
+}
+
+func TestVerifyFixtures(t *testing.T) {
+	needFixtures(t)
+	for _, fx := range fixtureSets() {
+		t.Run(fx.name, func(t *testing.T) {
+			out := mustRun(t, append([]string{"verify"}, fx.args...)...)
+			if !strings.Contains(out, "verified 12 files (1408988 bytes)") || !strings.Contains(out, "checksums not available") {
+				t.Errorf("output: %s", out)
+			}
+		})
+	}
+}
+
+// h5py runs a Python snippet with the system interpreter (the one with h5py).
+func h5py(t *testing.T, script string, stdin []byte) string {
+	t.Helper()
+	if _, err := os.Stat("/usr/bin/python3"); err != nil {
+		t.Skip("/usr/bin/python3 (with h5py) not available")
+	}
+	cmd := exec.Command("/usr/bin/python3", "-c", script)
+	cmd.Stdin = bytes.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python: %v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func TestVerifyNamesDamagedFixture(t *testing.T) {
+	needFixtures(t)
+	dir := t.TempDir()
+	for _, n := range []string{"set2_0.h5", "set2_1.h5"} {
+		b, err := os.ReadFile(filepath.Join(fixtures, "archives", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// h5py locates the payload; flip a byte in the middle of it.
+	victim := filepath.Join(dir, "set2_0.h5")
+	out := h5py(t, `import h5py,sys
+f = h5py.File(sys.argv[1] if len(sys.argv) > 1 else "`+victim+`", "r")
+d = f["Images/A02/field 2 (copy).tif.blosc2"]
+print(d.id.get_offset(), d.shape[0])`, nil)
+	var off, size int64
+	if _, err := fmt.Sscan(out, &off, &size); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	fh, err := os.OpenFile(victim, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	fh.ReadAt(b, off+size/2)
+	b[0] ^= 0x5a
+	fh.WriteAt(b, off+size/2)
+	fh.Close()
+	out, code := run(t, "verify", filepath.Join(dir, "set2"))
+	if code != 3 || !strings.Contains(out, "DAMAGED Images/A02/field 2 (copy).tif") {
+		t.Errorf("exit %d, want 3 naming the file:\n%s", code, out)
+	}
+	if n := strings.Count(out, "DAMAGED"); n != 1 {
+		t.Errorf("%d files reported damaged, want 1:\n%s", n, out)
+	}
+}
+
+func TestLsFixture(t *testing.T) {
+	needFixtures(t)
+	tree := sourceFiles(t, filepath.Join(fixtures, "tree"))
+	var want []string
+	for p := range tree {
+		want = append(want, p)
+	}
+	sort.Strings(want)
+	set2 := filepath.Join(fixtures, "archives", "set2")
+	got := strings.Split(strings.TrimSpace(mustRun(t, "ls", set2)), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("ls lists\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	long := strings.Split(strings.TrimSpace(mustRun(t, "ls", "-l", set2)), "\n")
+	if len(long) != len(want)+2 {
+		t.Fatalf("ls -l: %d lines, want header, %d files, totals:\n%s", len(long), len(want), strings.Join(long, "\n"))
+	}
+	var total int
+	for i, p := range want {
+		var size, stored, parts int
+		var ratio, arch string
+		if _, err := fmt.Sscan(long[i+1], &size, &stored, &ratio, &parts, &arch); err != nil {
+			t.Fatalf("%q: %v", long[i+1], err)
+		}
+		if !strings.HasSuffix(long[i+1], "  "+p) || size != len(tree[p]) {
+			t.Errorf("ls -l line %q: want path %s and size %d", long[i+1], p, len(tree[p]))
+		}
+		wantParts := map[string]int{"Images/A01/field1_C01.tif": 4, "odd/zeros.raw": 2}[p]
+		if wantParts == 0 {
+			wantParts = 1
+		}
+		if parts != wantParts {
+			t.Errorf("%s: %d parts, the index lists %d", p, parts, wantParts)
+		}
+		total += size
+	}
+	if !strings.HasPrefix(strings.TrimSpace(long[len(long)-1]), fmt.Sprint(total)) {
+		t.Errorf("totals line %q, want total %d", long[len(long)-1], total)
+	}
+}
+
+func TestCatFixture(t *testing.T) {
+	needFixtures(t)
+	tree := sourceFiles(t, filepath.Join(fixtures, "tree"))
+	set2 := filepath.Join(fixtures, "archives", "set2")
+	for p, want := range tree {
+		cmd := exec.Command(readBin, "cat", "--path", p, set2)
+		got, err := cmd.Output()
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("cat %s: %d bytes, err %v; want the tree's %d bytes", p, len(got), err, len(want))
+		}
+	}
+	out, code := run(t, "cat", "-p", "Images/A01/nope.tif", set2)
+	if code != 1 || !strings.Contains(out, `"Images/A01/nope.tif" is not in the archive set`) {
+		t.Errorf("cat of an unknown path: exit %d\n%s", code, out)
+	}
+}
+
+func TestSetErrors(t *testing.T) {
+	needFixtures(t)
+	arch := filepath.Join(fixtures, "archives")
+	dir := t.TempDir()
+	// other_1.h5: set2_1.h5 with a different index, as if from another run.
+	other := filepath.Join(dir, "other_1.h5")
+	b, err := os.ReadFile(filepath.Join(arch, "set2_1.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(other, b, 0o644)
+	h5py(t, `import h5py, json
+f = h5py.File("`+other+`", "r+")
+ix = json.loads(f.attrs["__HDF5Vault_info__"])
+del ix["tiny.txt"]
+f.attrs["__HDF5Vault_info__"] = json.dumps(ix)
+f.close()`, nil)
+	copy0 := filepath.Join(dir, "copy_0.h5")
+	b, _ = os.ReadFile(filepath.Join(arch, "set2_0.h5"))
+	os.WriteFile(copy0, b, 0o644)
+
+	cases := []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"missing member", []string{filepath.Join(arch, "set2_0.h5")}, []string{"missing member", "set2_1.h5"}},
+		{"duplicate", []string{filepath.Join(arch, "set2_0.h5"), filepath.Join(arch, "set2_0.h5"), filepath.Join(arch, "set2_1.h5")}, []string{"given twice", "set2_0.h5"}},
+		{"copy of a member", []string{filepath.Join(arch, "set2_0.h5"), copy0}, []string{"duplicate", "copy_0.h5"}},
+		{"member of another set", []string{filepath.Join(arch, "set2_0.h5"), other}, []string{"different index", "other_1.h5"}},
+		{"another set's size", []string{filepath.Join(arch, "set2_0.h5"), filepath.Join(arch, "single.h5")}, []string{"set of 1", "single.h5"}},
+		{"no such base", []string{filepath.Join(dir, "nothing")}, []string{"no archive", "nothing"}},
+		{"zip member missing", []string{filepath.Join(arch, "zipset_0.zip")}, []string{"missing member", "zipset_1.zip"}},
+		{"h5 and zip mixed", []string{filepath.Join(arch, "set2_0.h5"), filepath.Join(arch, "zipset_1.zip")}, []string{".h5 or .zip", "zipset_1.zip"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, cmd := range []string{"unpack", "check", "verify", "ls"} {
+				dest := t.TempDir()
+				args := []string{cmd}
+				switch cmd {
+				case "unpack":
+					args = append(args, "-d", dest)
+				case "check":
+					args = append(args, "-d", filepath.Join(fixtures, "tree"))
+				}
+				out, code := run(t, append(args, tc.args...)...)
+				if code != 1 {
+					t.Errorf("%s: exit %d, want 1\n%s", cmd, code, out)
+				}
+				for _, w := range tc.want {
+					if !strings.Contains(out, w) {
+						t.Errorf("%s: message does not mention %q:\n%s", cmd, w, out)
+					}
+				}
+				if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+					t.Errorf("%s wrote into DEST: %v", cmd, entries)
+				}
+			}
+		})
+	}
+}
+
+// makeArchive writes a one-file HDF5 archive with h5py: the given index,
+// datasets and the original's root attributes.
+func makeArchive(t *testing.T, path string, index any, datasets map[string][]byte) {
+	t.Helper()
+	info, err := json.Marshal(index)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := map[string]string{}
+	for k, v := range datasets {
+		enc[k] = base64.StdEncoding.EncodeToString(v)
+	}
+	spec, _ := json.Marshal(map[string]any{"path": path, "info": string(info), "datasets": enc})
+	h5py(t, `import sys, json, base64, h5py, numpy as np
+s = json.load(sys.stdin)
+with h5py.File(s["path"], "w") as f:
+    f.attrs["__Description__"] = "hostile test archive"
+    f.attrs["__HDF5Vault_version__"] = "0.3.0"
+    f.attrs["__HDF5Vault_chunksize__"] = 1000000
+    f.attrs["__HDF5Vault_info__"] = s["info"]
+    for name, b in s["datasets"].items():
+        f.create_dataset(name, data=np.frombuffer(base64.b64decode(b), dtype=np.int8))
+`, spec)
+}
+
+func part(dataset string, compressed bool, extra map[string]any) []map[string]any {
+	p := map[string]any{"chunk": nil, "archive_number": 0, "dataset": dataset, "compression": nil}
+	if compressed {
+		p["compression"] = "blosc2"
+	}
+	for k, v := range extra {
+		p[k] = v
+	}
+	return []map[string]any{p}
+}
+
+func TestHostileArchivesAreRefusedBeforeWriting(t *testing.T) {
+	enc, err := blosc.NewEncoder(blosc.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk, err := enc.EncodeAll(bytes.Repeat([]byte("microscope "), 500), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []byte("an innocent file")
+	cases := []struct {
+		name  string
+		index map[string]any
+		data  map[string][]byte
+		want  []string
+	}{
+		{"parent segment", map[string]any{"../evil": part("evil", false, nil)}, map[string][]byte{"evil": good}, []string{"../evil", "unsafe"}},
+		{"deep parent segment", map[string]any{"a/../../evil": part("evil", false, nil)}, map[string][]byte{"evil": good}, []string{"a/../../evil"}},
+		{"absolute path", map[string]any{"/tmp/abs": part("abs", false, nil)}, map[string][]byte{"abs": good}, []string{"/tmp/abs", "absolute"}},
+		{"empty path", map[string]any{"": part("e", false, nil)}, map[string][]byte{"e": good}, []string{"empty path"}},
+		{"NUL in path", map[string]any{"a\x00b": part("e", false, nil)}, map[string][]byte{"e": good}, []string{"NUL"}},
+		{"collision", map[string]any{"a": part("x", false, nil), "a/b": part("y", false, nil)}, map[string][]byte{"x": good, "y": good}, []string{`"a" is both a file and a directory`}},
+		{"missing dataset", map[string]any{"lost.txt": part("lost.txt", false, nil)}, nil, []string{"lost.txt", "dataset"}},
+		{"lying stored size", map[string]any{"f.txt": part("f.txt", false, map[string]any{"stored_size": 10})}, map[string][]byte{"f.txt": good}, []string{"f.txt", "records 10 stored bytes"}},
+		{"lying raw size", map[string]any{"f.txt": part("f.txt", false, map[string]any{"size": 99})}, map[string][]byte{"f.txt": good}, []string{"f.txt", "records 99 bytes"}},
+		{"chunk header disagrees", map[string]any{"c.txt": part("c.txt.blosc2", true, nil)}, map[string][]byte{"c.txt.blosc2": append(bytes.Clone(chunk), 1, 2, 3)}, []string{"c.txt", "header says"}},
+		{"truncated chunk", map[string]any{"c.txt": part("c.txt.blosc2", true, nil)}, map[string][]byte{"c.txt.blosc2": chunk[:len(chunk)-5]}, []string{"c.txt", "header says"}},
+		{"not a chunk", map[string]any{"c.txt": part("c.txt.blosc2", true, nil)}, map[string][]byte{"c.txt.blosc2": good}, []string{"c.txt", "blosc"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tc.index["good.txt"] = part("good.txt", false, nil)
+			if tc.data == nil {
+				tc.data = map[string][]byte{}
+			}
+			tc.data["good.txt"] = good
+			a := filepath.Join(dir, "hostile.h5")
+			makeArchive(t, a, tc.index, tc.data)
+			dest := filepath.Join(dir, "dest")
+			os.Mkdir(dest, 0o755)
+			out, code := run(t, "unpack", "-d", dest, a)
+			if code != 1 {
+				t.Errorf("exit %d, want 1\n%s", code, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("message does not mention %q:\n%s", w, out)
+				}
+			}
+			if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+				t.Errorf("DEST is not empty after refusal: %v", entries)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "evil")); err == nil {
+				t.Error("a file was written outside DEST")
+			}
+		})
+	}
+}
+
+func TestTruncatedArchiveIsRefused(t *testing.T) {
+	needFixtures(t)
+	dir := t.TempDir()
+	b, err := os.ReadFile(filepath.Join(fixtures, "archives", "raw.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, keep := range []int{len(b) / 2, len(b) - 100, 1000} {
+		a := filepath.Join(dir, fmt.Sprintf("cut%d.h5", keep))
+		os.WriteFile(a, b[:keep], 0o644)
+		dest := filepath.Join(dir, fmt.Sprintf("dest%d", keep))
+		out, code := run(t, "unpack", "-d", dest, a)
+		if code != 1 || !strings.Contains(out, filepath.Base(a)) {
+			t.Errorf("truncated to %d bytes: exit %d, want 1 naming the file\n%s", keep, code, out)
+		}
+		if entries, _ := os.ReadDir(dest); len(entries) != 0 {
+			t.Errorf("truncated to %d bytes: DEST holds %v", keep, entries)
+		}
+	}
+}
+
+// writeArchive writes files (path -> content) as a one-file HDF5 archive
+// with Blosc2 payloads, through the project's own writer and encoder.
+func writeArchive(t *testing.T, path string, files map[string][]byte) {
+	t.Helper()
+	enc, err := blosc.NewEncoder(blosc.DefaultOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := h5sink.Create(path, h5sink.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := &archive.Index{}
+	var payload []byte
+	for rel, data := range files {
+		if payload, err = enc.EncodeAll(data, payload[:0]); err != nil {
+			t.Fatal(err)
+		}
+		ds := archive.DatasetName(rel, 0, 1, true)
+		if _, err := w.Put(ds, payload, archive.DatasetAttrs{Compression: archive.MethodBlosc2}); err != nil {
+			w.Abort()
+			t.Fatal(err)
+		}
+		ix.Files = append(ix.Files, archive.File{Path: rel, Parts: []archive.Part{{Dataset: ds, Compression: archive.Blosc2Method()}}})
+	}
+	info, err := ix.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Finish(archive.RootAttrs{Version: archive.Version, ChunkSize: archive.DefaultChunkSize, NumFiles: 1, Info: string(info)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUnpackInterrupted: SIGINT during unpack exits 130, removes the
+// temporary files, and every file left under its real name is complete.
+func TestUnpackInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{}
+	for i := range 3000 {
+		b := make([]byte, 32<<10)
+		for j := range b {
+			b[j] = byte((i*31 + j*j) >> 5)
+		}
+		files[fmt.Sprintf("d%02d/f%04d.bin", i%50, i)] = b
+	}
+	a := filepath.Join(dir, "big.h5")
+	writeArchive(t, a, files)
+	dest := filepath.Join(dir, "dest")
+	cmd := exec.Command(readBin, "unpack", "-j", "1", "-d", dest, a)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once the first files are done.
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m, _ := filepath.Glob(filepath.Join(dest, "big", "d00", "f*.bin")); len(m) > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err == nil {
+		t.Skipf("unpack finished before the interrupt arrived (machine too fast for this test)\n%s", out.String())
+	}
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit %v, want 130\n%s", err, out.String())
+	}
+	got := sourceFiles(t, filepath.Join(dest, "big"))
+	if len(got) == 0 || len(got) == len(files) {
+		t.Logf("%d of %d files unpacked at the interrupt", len(got), len(files))
+	}
+	for p, b := range got {
+		if archive.IsTempName(filepath.Base(p)) {
+			t.Errorf("temporary file left behind: %s", p)
+		} else if !bytes.Equal(b, files[p]) {
+			t.Errorf("%s: incomplete or wrong under its real name (%d bytes)", p, len(b))
+		}
+	}
+}
+
+// TestRoundTripOwnArchives: archives written by create record sizes,
+// checksums, modes and mtimes; unpack restores all of them, verify and
+// check compare the checksums, and damage is caught.
+func TestRoundTripOwnArchives(t *testing.T) {
+	needFixtures(t)
+	src := copyFixtureTree(t)
+	modes := map[string]os.FileMode{"tiny.txt": 0o600, "README.txt": 0o755, "odd/zeros.raw": 0o640}
+	for p, m := range modes {
+		if err := os.Chmod(filepath.Join(src, p), m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mtime := time.Unix(981173106, 123456789)
+	if err := os.Chtimes(filepath.Join(src, "random.bin"), mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	base := filepath.Join(dir, "own")
+	mustRun(t, "create", "-q", "-w", "3", "-s", "100000", src, base)
+
+	out := mustRun(t, "verify", base)
+	if !strings.Contains(out, "12 of 12 match their stored SHA-256") {
+		t.Errorf("verify: %s", out)
+	}
+	mustRun(t, "check", "-d", src, base)
+	dest := filepath.Join(dir, "dest")
+	mustRun(t, "unpack", "-d", dest, base)
+	got := filepath.Join(dest, "own")
+	sameTree(t, sourceFiles(t, got), sourceFiles(t, src))
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		a, _ := os.Stat(p)
+		b, err := os.Stat(filepath.Join(got, rel))
+		if err != nil {
+			return err
+		}
+		if a.Mode().Perm() != b.Mode().Perm() || !a.ModTime().Equal(b.ModTime()) {
+			t.Errorf("%s: mode %v mtime %v, source has %v %v", rel, b.Mode().Perm(), b.ModTime(), a.Mode().Perm(), a.ModTime())
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Damage one payload byte of a file (located with h5py), then verify,
+	// check and unpack must all name it.
+	members, _ := filepath.Glob(base + "_*.h5")
+	var victim string
+	var off, size int64
+	for _, m := range members {
+		out := h5py(t, `import h5py, sys
+f = h5py.File("`+m+`", "r")
+if "Images/A02/Zelle ü 1.txt.blosc2" in f:
+    d = f["Images/A02/Zelle ü 1.txt.blosc2"]
+    print(d.id.get_offset(), d.shape[0])`, nil)
+		if strings.TrimSpace(out) != "" {
+			victim = m
+			fmt.Sscan(out, &off, &size)
+		}
+	}
+	if victim == "" {
+		t.Fatal("h5py found no payload of Images/A02/Zelle ü 1.txt")
+	}
+	fh, err := os.OpenFile(victim, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := []byte{0}
+	fh.ReadAt(b, off+size-1)
+	b[0] ^= 0x01
+	fh.WriteAt(b, off+size-1)
+	fh.Close()
+	out, code := run(t, "verify", base)
+	if code != 3 || !strings.Contains(out, "DAMAGED Images/A02/Zelle ü 1.txt") {
+		t.Errorf("verify of a damaged archive: exit %d\n%s", code, out)
+	}
+	out, code = run(t, "check", "-d", src, base)
+	if code != 3 || !strings.Contains(out, "Zelle ü 1.txt") {
+		t.Errorf("check of a damaged archive: exit %d\n%s", code, out)
+	}
+	dest2 := filepath.Join(dir, "dest2")
+	out, code = run(t, "unpack", "-j", "1", "-d", dest2, base)
+	if code != 1 || !strings.Contains(out, "Zelle ü 1.txt") {
+		t.Errorf("unpack of a damaged archive: exit %d\n%s", code, out)
+	}
+	for p := range sourceFiles(t, dest2) {
+		if strings.HasSuffix(p, "Zelle ü 1.txt") || archive.IsTempName(filepath.Base(p)) {
+			t.Errorf("unpack left %s", p)
+		}
+	}
+}
+
+func TestReadUsageErrors(t *testing.T) {
+	raw := filepath.Join(fixtures, "archives", "raw.h5")
+	for _, args := range [][]string{
+		{"unpack"},
+		{"unpack", "-j", "0", raw},
+		{"check", raw},
+		{"check", "-d", "."},
+		{"verify"},
+		{"ls", "--bogus", raw},
+		{"cat", raw},
+		{"cat", "--path", "tiny.txt"},
+	} {
+		if out, code := run(t, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2 (usage)\n%s", args, code, out)
+		}
+	}
+}
+
+// TestRoundTripOwnZip: a zip set written by create unpacks to its source
+// with modes and mtimes, and verify compares its checksums.
+func TestRoundTripOwnZip(t *testing.T) {
+	needFixtures(t)
+	src := copyFixtureTree(t)
+	mtime := time.Unix(1_234_567_890, 987_654_321)
+	if err := os.Chtimes(filepath.Join(src, "odd/name.blosc2"), mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(src, "tiny.txt"), 0o604); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	base := filepath.Join(dir, "z")
+	mustRun(t, "create", "-q", "-z", "-w", "2", "-s", "150000", src, base)
+	if out := mustRun(t, "verify", base); !strings.Contains(out, "12 of 12 match their stored SHA-256") {
+		t.Errorf("verify: %s", out)
+	}
+	dest := filepath.Join(dir, "dest")
+	mustRun(t, "unpack", "-d", dest, base+"_1.zip", base+"_0.zip")
+	sameTree(t, sourceFiles(t, filepath.Join(dest, "z")), sourceFiles(t, src))
+	st, err := os.Stat(filepath.Join(dest, "z", "odd/name.blosc2"))
+	if err != nil || !st.ModTime().Equal(mtime) {
+		t.Errorf("mtime not restored: %v %v", st.ModTime(), err)
+	}
+	st, err = os.Stat(filepath.Join(dest, "z", "tiny.txt"))
+	if err != nil || st.Mode().Perm() != 0o604 {
+		t.Errorf("mode not restored: %v %v", st.Mode(), err)
+	}
+}

@@ -15,7 +15,7 @@ func checkCommand() *cli.Command {
 		Usage:     "compare a directory with an archive set (size and MD5 per file)",
 		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE",
 		Description: "Every archived file must exist in DIR with the same size and MD5 (and the stored\n" +
-			"SHA-256, when the archive records one), and every file in DIR must be archived. DIR is\n" +
+			"XXH3-128 checksum, when the archive records one), and every file in DIR must be archived. DIR is\n" +
 			"walked as create walks a source: symlinks count only with --follow-symlinks. Each\n" +
 			"failing file is named; the exit status is 3 if any file fails. -j writes the original's\n" +
 			"JSON summary (pandas to_json layout: columns size_orig, size_arch, md5_orig, md5_arch,\n" +

@@ -12,7 +12,7 @@ func verifyCommand() *cli.Command {
 		Name:      "verify",
 		Usage:     "read and decode a whole archive set and compare it with its stored checksums",
 		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE",
-		Description: "Needs no source tree. Every file is decoded and compared with the sizes and SHA-256\n" +
+		Description: "Needs no source tree. Every file is decoded and compared with the sizes and XXH3-128 checksums\n" +
 			"checksums the archive records; each damaged file is named and the exit status is 3.\n" +
 			"Archives written by the original HDF5Vault record no checksums: they are still decoded\n" +
 			"in full and their sizes checked.",
@@ -54,7 +54,7 @@ func runVerify(c *cli.Context) error {
 			"(the archive, written by %s, records none)\n", res.Files, res.Bytes, by)
 		return nil
 	}
-	fmt.Fprintf(w, "verified %d files (%d bytes): all decoded, sizes match, %d of %d match their stored SHA-256\n",
+	fmt.Fprintf(w, "verified %d files (%d bytes): all decoded, sizes match, %d of %d match their stored checksum\n",
 		res.Files, res.Bytes, res.WithSum, res.Files)
 	return nil
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,11 +238,10 @@ func verifySet(t *testing.T, src string, paths []string, compressed bool, chunk 
 			}
 			got = append(got, payload...)
 		}
-		sum := sha256.Sum256(want)
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: archived bytes differ from the source", f.Path)
 		}
-		if f.Parts[0].Checksum != "sha256:"+hex.EncodeToString(sum[:]) {
+		if f.Parts[0].Checksum != archive.ChecksumOf(want) {
 			t.Errorf("%s: checksum %s", f.Path, f.Parts[0].Checksum)
 		}
 	}

@@ -641,7 +641,7 @@ func TestRoundTripOwnArchives(t *testing.T) {
 	mustRun(t, "create", "-q", "-w", "3", "-s", "100000", src, base)
 
 	out := mustRun(t, "verify", base)
-	if !strings.Contains(out, "12 of 12 match their stored SHA-256") {
+	if !strings.Contains(out, "12 of 12 match their stored checksum") {
 		t.Errorf("verify: %s", out)
 	}
 	mustRun(t, "check", "-d", src, base)
@@ -749,7 +749,7 @@ func TestRoundTripOwnZip(t *testing.T) {
 	dir := t.TempDir()
 	base := filepath.Join(dir, "z")
 	mustRun(t, "create", "-q", "-z", "-w", "2", "-s", "150000", src, base)
-	if out := mustRun(t, "verify", base); !strings.Contains(out, "12 of 12 match their stored SHA-256") {
+	if out := mustRun(t, "verify", base); !strings.Contains(out, "12 of 12 match their stored checksum") {
 		t.Errorf("verify: %s", out)
 	}
 	dest := filepath.Join(dir, "dest")

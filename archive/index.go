@@ -21,7 +21,7 @@ type Part struct {
 	Stored   *int64  `json:"stored_size,omitempty"` // payload bytes in the archive
 	Offset   *int64  `json:"offset,omitempty"`      // payload byte offset in its archive file; absent if none
 	FileSize *int64  `json:"file_size,omitempty"`   // whole file, repeated in every part
-	Checksum string  `json:"checksum,omitempty"`    // whole file, "sha256:<hex>"
+	Checksum string  `json:"checksum,omitempty"`    // whole file, "xxh3-128:<hex>" (checksum.go)
 	MtimeNs  *int64  `json:"mtime_ns,omitempty"`    // whole file, Unix nanoseconds
 	Mode     *uint32 `json:"mode,omitempty"`        // whole file, permission bits
 }

@@ -106,7 +106,7 @@ func TestIndexRoundTrip(t *testing.T) {
 		{Path: "b/ü x.tif", Parts: []Part{
 			{Chunk: Ptr(1), ArchiveNumber: 1, Dataset: "b/ü x.tif____part1.blosc2", Compression: Blosc2Method(),
 				Size: Ptr[int64](5), Stored: Ptr[int64](40), Offset: Ptr[int64](4096), FileSize: Ptr[int64](15),
-				Checksum: "sha256:00", MtimeNs: Ptr[int64](1), Mode: Ptr[uint32](0o640)},
+				Checksum: "xxh3-128:00", MtimeNs: Ptr[int64](1), Mode: Ptr[uint32](0o640)},
 			{Chunk: Ptr(0), ArchiveNumber: 0, Dataset: "b/ü x.tif____part0.blosc2", Compression: Blosc2Method()},
 		}},
 		{Path: "a", Parts: []Part{{ArchiveNumber: 0, Dataset: "a"}}},

@@ -2,8 +2,6 @@ package archiveset
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -98,11 +96,10 @@ func writeBenchArchive(b *testing.B) string {
 		if _, err := w.Put(ds, payload, archive.DatasetAttrs{Compression: archive.MethodBlosc2}); err != nil {
 			return err
 		}
-		sum := sha256.Sum256(data)
 		ix.Files = append(ix.Files, archive.File{Path: rel, Parts: []archive.Part{{
 			Dataset: ds, Compression: archive.Blosc2Method(),
 			Size: archive.Ptr(int64(len(data))), Stored: archive.Ptr(int64(len(payload))),
-			Checksum: "sha256:" + hex.EncodeToString(sum[:]),
+			Checksum: archive.ChecksumOf(data),
 		}}})
 		return nil
 	})

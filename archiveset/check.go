@@ -40,7 +40,7 @@ type CheckReport struct {
 }
 
 // Check compares directory dir with the set: every archived file must exist
-// on disk with the same size and MD5 (and the stored SHA-256, when the
+// on disk with the same size and MD5 (and the stored checksum, when the
 // archive records one), and every file on disk must be archived. The
 // directory is walked as create walks a source, so the same files count.
 // A returned error means the check could not run.
@@ -100,7 +100,7 @@ func (s *Set) checkRow(ctx context.Context, r *fileReader, dir string, row *Chec
 		row.Problem = fmt.Sprintf("%s: archived but missing on disk", full)
 		return nil
 	}
-	disk, err := digestDisk(full, f.SHA256 != nil)
+	disk, err := digestDisk(full, f.Checksum != nil)
 	if err != nil {
 		row.Problem = fmt.Sprintf("%s: %v", full, err)
 		return nil
@@ -127,10 +127,10 @@ func compare(full string, f *File, disk, arch digest) string {
 		return fmt.Sprintf("%s: size %d on disk, %d in the archive", full, disk.size, arch.size)
 	case !bytes.Equal(disk.md5, arch.md5):
 		return fmt.Sprintf("%s: MD5 %x on disk, %x in the archive", full, disk.md5, arch.md5)
-	case f.SHA256 != nil && !bytes.Equal(arch.sha256, f.SHA256):
-		return fmt.Sprintf("%s: the archived data does not match the stored SHA-256: damaged archive", full)
-	case f.SHA256 != nil && !bytes.Equal(disk.sha256, f.SHA256):
-		return fmt.Sprintf("%s: SHA-256 %x on disk, %x stored in the archive", full, disk.sha256, f.SHA256)
+	case f.Checksum != nil && !bytes.Equal(arch.sum, f.Checksum):
+		return fmt.Sprintf("%s: the archived data does not match the stored checksum: damaged archive", full)
+	case f.Checksum != nil && !bytes.Equal(disk.sum, f.Checksum):
+		return fmt.Sprintf("%s: checksum %x on disk, %x stored in the archive", full, disk.sum, f.Checksum)
 	}
 	return ""
 }

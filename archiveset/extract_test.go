@@ -141,7 +141,7 @@ func TestUnpackChecksumMismatchLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	fset := buildSet(t, dir, "acq", sampleFiles(), buildOpts{chunkSize: 100_000, extras: true, mutate: func(ix *archive.Index) {
 		for i := range ix.Files[0].Parts {
-			ix.Files[0].Parts[i].Checksum = "sha256:" + strings.Repeat("ab", 32)
+			ix.Files[0].Parts[i].Checksum = archive.ChecksumAlgo + ":" + strings.Repeat("ab", 16)
 		}
 	}})
 	s := openFake(t, fset)

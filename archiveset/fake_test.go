@@ -2,8 +2,6 @@ package archiveset
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -98,7 +96,6 @@ func buildSet(t *testing.T, dir, base string, files []testFile, o buildOpts) *fa
 	for i, tf := range files {
 		n := archive.NumParts(int64(len(tf.data)), o.chunkSize)
 		af := archive.File{Path: tf.path}
-		sum := sha256.Sum256(tf.data)
 		for k := 0; k < n; k++ {
 			lo := int64(k) * o.chunkSize
 			chunk := tf.data[lo:min(lo+o.chunkSize, int64(len(tf.data)))]
@@ -119,7 +116,7 @@ func buildSet(t *testing.T, dir, base string, files []testFile, o buildOpts) *fa
 				p.Size = archive.Ptr(int64(len(chunk)))
 				p.Stored = archive.Ptr(int64(len(payload)))
 				p.FileSize = archive.Ptr(int64(len(tf.data)))
-				p.Checksum = "sha256:" + hex.EncodeToString(sum[:])
+				p.Checksum = archive.ChecksumOf(tf.data)
 				p.MtimeNs = archive.Ptr(tf.mtime)
 				p.Mode = archive.Ptr(tf.mode)
 			}

@@ -2,8 +2,6 @@ package archiveset
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -15,14 +13,14 @@ import (
 
 // File is one archived file with its checked layout.
 type File struct {
-	Path    string
-	Parts   []Part
-	Size    int64   // decoded bytes, the sum of the parts
-	Stored  int64   // payload bytes in the archives
-	SHA256  []byte  // recorded checksum, nil if the archive has none
-	MtimeNs *int64  // recorded modification time
-	Mode    *uint32 // recorded permission bits
-	Problem string  // why the file cannot be read safely ("" if it can)
+	Path     string
+	Parts    []Part
+	Size     int64   // decoded bytes, the sum of the parts
+	Stored   int64   // payload bytes in the archives
+	Checksum []byte  // recorded checksum (archive.ChecksumAlgo), nil if the archive has none
+	MtimeNs  *int64  // recorded modification time
+	Mode     *uint32 // recorded permission bits
+	Problem  string  // why the file cannot be read safely ("" if it can)
 }
 
 // Part is one payload of a file.
@@ -197,22 +195,10 @@ func (f *File) takeFileFacts() error {
 	if p.Checksum == "" {
 		return nil
 	}
-	sum, err := parseChecksum(p.Checksum)
+	sum, err := archive.ParseChecksum(p.Checksum)
 	if err != nil {
 		return err
 	}
-	f.SHA256 = sum
+	f.Checksum = sum
 	return nil
-}
-
-func parseChecksum(c string) ([]byte, error) {
-	hexsum, ok := strings.CutPrefix(c, "sha256:")
-	if !ok {
-		return nil, fmt.Errorf("unsupported checksum %q (want sha256:<hex>)", c)
-	}
-	sum, err := hex.DecodeString(hexsum)
-	if err != nil || len(sum) != 32 {
-		return nil, errors.New("malformed sha256 checksum in the index")
-	}
-	return sum, nil
 }

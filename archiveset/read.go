@@ -88,7 +88,7 @@ func (s *Set) WriteFile(ctx context.Context, f *File, w io.Writer) error {
 // copyTo writes f to w, then checks what was written against the recorded
 // size and checksum.
 func (r *fileReader) copyTo(ctx context.Context, f *File, w io.Writer) error {
-	h := newHashes(false, f.SHA256 != nil)
+	h := newHashes(false, f.Checksum != nil)
 	err := r.each(ctx, f, func(b []byte) error {
 		if _, err := w.Write(b); err != nil {
 			return err
@@ -107,8 +107,8 @@ func checkContent(f *File, d digest) error {
 	if d.size != f.Size {
 		return fmt.Errorf("%s: read %d bytes, the archive records %d", f.Path, d.size, f.Size)
 	}
-	if f.SHA256 != nil && !bytes.Equal(d.sha256, f.SHA256) {
-		return fmt.Errorf("%s: SHA-256 %x does not match the stored checksum %x: damaged archive", f.Path, d.sha256, f.SHA256)
+	if f.Checksum != nil && !bytes.Equal(d.sum, f.Checksum) {
+		return fmt.Errorf("%s: checksum %x does not match the stored checksum %x: damaged archive", f.Path, d.sum, f.Checksum)
 	}
 	return nil
 }

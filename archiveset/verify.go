@@ -33,7 +33,7 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 	res := VerifyResult{Files: len(s.Files)}
 	for i := range s.Files {
 		res.Bytes += s.Files[i].Size
-		if s.Files[i].SHA256 != nil {
+		if s.Files[i].Checksum != nil {
 			res.WithSum++
 		}
 		if damage[i] != "" {

@@ -126,9 +126,7 @@ print(json.dumps(res))
 // h5pyDump runs dumpScript on path; it skips the test when h5py is missing.
 func h5pyDump(t *testing.T, path string) pyDump {
 	t.Helper()
-	if err := exec.Command(python, "-c", "import h5py").Run(); err != nil {
-		t.Skipf("independent reader unavailable: %s with h5py: %v", python, err)
-	}
+	needH5py(t)
 	out, err := exec.Command(python, "-c", dumpScript, path).Output()
 	if err != nil {
 		msg := ""
@@ -142,6 +140,14 @@ func h5pyDump(t *testing.T, path string) pyDump {
 		t.Fatal(err)
 	}
 	return d
+}
+
+// needH5py skips the test when /usr/bin/python3 cannot import h5py.
+func needH5py(t *testing.T) {
+	t.Helper()
+	if err := exec.Command(python, "-c", "import h5py").Run(); err != nil {
+		t.Skipf("independent reader unavailable: %s with h5py: %v", python, err)
+	}
 }
 
 // fixtureDir is the original tool's archives; tests needing them skip only

@@ -2,9 +2,13 @@ package h5sink
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,6 +40,10 @@ func TestRoundTrip(t *testing.T) {
 			if got := r.Root(); got != root {
 				t.Errorf("root attrs = %+v, want %+v", got, root)
 			}
+			for _, s := range ss {
+				checkSample(t, r, s, offs[s.name])
+			}
+			r.viaLibrary = true // the same bytes through H5Dread
 			for _, s := range ss {
 				checkSample(t, r, s, offs[s.name])
 			}
@@ -209,5 +217,66 @@ func TestTruncated(t *testing.T) {
 	_, err = r.ReadPayload("big.bin", nil)
 	if err == nil || !strings.Contains(err.Error(), "beyond the end of the file") {
 		t.Errorf("payload beyond the recorded end: err = %v", err)
+	}
+}
+
+func TestOpenGarbage(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"empty.h5":   nil,
+		"random.h5":  randBytes(11, 10000),
+		"sigonly.h5": append([]byte("\x89HDF\r\n\x1a\n"), randBytes(12, 5000)...),
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, data, 0o644)
+		if r, err := Open(path); err == nil {
+			r.Close()
+			t.Errorf("%s: Open succeeded", name)
+		} else if !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error does not name the file: %v", name, err)
+		}
+	}
+	if _, err := Open(filepath.Join(dir, "missing.h5")); err == nil {
+		t.Error("Open of a missing file succeeded")
+	}
+}
+
+// TestBigIndex: the index attribute can be tens of MB (10^6 files).
+func TestBigIndex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big_index.h5")
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; b.Len() < 30<<20; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "\n\"Images/plate%04d/f%07d.tif\": [{\"chunk\": null, \"archive_number\": 0, \"dataset\": \"Images/plate%04d/f%07d.tif.blosc2\", \"compression\": \"blosc2\"}]", i/1000, i, i/1000, i)
+	}
+	b.WriteString("\n}")
+	root := sampleRoot(1, 0)
+	root.Info = b.String()
+	writeSamples(t, path, Options{}, samples()[:1], root)
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.Root().Info != root.Info {
+		t.Fatalf("index of %d bytes read back as %d bytes, different", len(root.Info), len(r.Root().Info))
+	}
+	needH5py(t)
+	out, err := exec.Command(python, "-c", `import sys, h5py, json, hashlib
+with h5py.File(sys.argv[1], "r") as f:
+    s = f.attrs["__HDF5Vault_info__"]
+    print(len(json.loads(s)), hashlib.sha256(s.encode()).hexdigest())`, path).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var sum string
+	fmt.Sscan(string(out), &n, &sum)
+	want := sha256.Sum256([]byte(root.Info))
+	if sum != hex.EncodeToString(want[:]) || n != strings.Count(root.Info, "archive_number") {
+		t.Errorf("h5py reads %d files, sha256 %s; want %d, %x", n, sum, strings.Count(root.Info, "archive_number"), want)
 	}
 }

@@ -124,30 +124,33 @@ static hid_t vlen_utf8(char *err) {
 	return t;
 }
 
+static int put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, hid_t space, const void *val, char *err) {
+	hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
+	if (a < 0) { seterr(err, "H5Acreate2"); return -1; }
+	int rc = 0;
+	if (H5Awrite(a, mtype, val) < 0) { seterr(err, "H5Awrite"); rc = -1; }
+	closeid(a);
+	return rc;
+}
+
 int hv_attr_str(hid_t loc, const char *name, const char *val, char *err) {
 	QUIET();
 	int rc = -1;
-	hid_t t = -1, s = -1, a = -1;
+	hid_t t = -1, s = -1;
 	if ((t = vlen_utf8(err)) < 0) goto done;
 	if ((s = H5Screate(H5S_SCALAR)) < 0) { seterr(err, "H5Screate"); goto done; }
-	if ((a = H5Acreate2(loc, name, t, s, H5P_DEFAULT, H5P_DEFAULT)) < 0) { seterr(err, "H5Acreate2"); goto done; }
-	if (H5Awrite(a, t, &val) < 0) { seterr(err, "H5Awrite"); goto done; }
-	rc = 0;
+	rc = put_attr(loc, name, t, t, s, &val, err);
 done:
-	closeid(a); closeid(s); closeid(t);
+	closeid(s); closeid(t);
 	return rc;
 }
 
 int hv_attr_i64(hid_t loc, const char *name, int64_t v, char *err) {
 	QUIET();
-	int rc = -1;
-	hid_t s = -1, a = -1;
-	if ((s = H5Screate(H5S_SCALAR)) < 0) { seterr(err, "H5Screate"); goto done; }
-	if ((a = H5Acreate2(loc, name, H5T_STD_I64LE, s, H5P_DEFAULT, H5P_DEFAULT)) < 0) { seterr(err, "H5Acreate2"); goto done; }
-	if (H5Awrite(a, H5T_NATIVE_INT64, &v) < 0) { seterr(err, "H5Awrite"); goto done; }
-	rc = 0;
-done:
-	closeid(a); closeid(s);
+	hid_t s = H5Screate(H5S_SCALAR);
+	if (s < 0) { seterr(err, "H5Screate"); return -1; }
+	int rc = put_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, s, &v, err);
+	closeid(s);
 	return rc;
 }
 
@@ -174,15 +177,6 @@ int hv_wctx_init(hv_wctx *c, char *err) {
 fail:
 	hv_wctx_free(c);
 	return -1;
-}
-
-static int put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, hid_t space, const void *val, char *err) {
-	hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
-	if (a < 0) { seterr(err, "H5Acreate2"); return -1; }
-	int rc = 0;
-	if (H5Awrite(a, mtype, val) < 0) { seterr(err, "H5Awrite"); rc = -1; }
-	closeid(a);
-	return rc;
 }
 
 int hv_put(const hv_wctx *c, hid_t loc, const char *name, const void *data, int64_t n, int early,
@@ -311,7 +305,7 @@ static int stat_attrs(hid_t d, hv_dinfo *i, char *err) {
 	return 0;
 }
 
-int hv_stat(hid_t f, const char *name, hv_dinfo *i, char *err) {
+int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *i, char *err) {
 	QUIET();
 	int rc = -1;
 	hid_t d = -1, s = -1, t = -1, dcpl = -1;
@@ -333,7 +327,7 @@ int hv_stat(hid_t f, const char *name, hv_dinfo *i, char *err) {
 	i->nexternal = H5Pget_external_count(dcpl);
 	haddr_t a = H5Dget_offset(d);
 	if (a != HADDR_UNDEF) i->offset = (int64_t)a;
-	if (stat_attrs(d, i, err) < 0) goto done;
+	if (attrs && stat_attrs(d, i, err) < 0) goto done;
 	rc = 0;
 done:
 	closeid(dcpl); closeid(t); closeid(s); closeid(d);

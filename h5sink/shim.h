@@ -59,7 +59,8 @@ int hv_attr_i64(hid_t loc, const char *name, int64_t v, char *err);
 int hv_read_attr_str(hid_t loc, const char *name, char **out, size_t *len, char *err);
 int hv_read_attr_i64(hid_t loc, const char *name, int64_t *out, char *err);
 
-int hv_stat(hid_t f, const char *name, hv_dinfo *d, char *err);
+// hv_stat describes a dataset; attributes only when attrs is set.
+int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *d, char *err);
 int hv_dread(hid_t f, const char *name, void *buf, int64_t n, char *err);
 
 #endif

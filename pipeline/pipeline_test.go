@@ -3,8 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -83,14 +81,13 @@ func TestRunStoresEveryFile(t *testing.T) {
 		if !ok {
 			t.Fatalf("unexpected path %q in index", f.Path)
 		}
-		sum := sha256.Sum256(want)
 		nparts := archive.NumParts(int64(len(want)), 1000)
 		if len(f.Parts) != nparts {
 			t.Fatalf("%s: %d parts, want %d", f.Path, len(f.Parts), nparts)
 		}
 		var got []byte
 		for k, p := range f.Parts {
-			if p.Checksum != "sha256:"+hex.EncodeToString(sum[:]) || *p.FileSize != int64(len(want)) || p.MtimeNs == nil || *p.Mode != 0o640 {
+			if p.Checksum != archive.ChecksumOf(want) || *p.FileSize != int64(len(want)) || p.MtimeNs == nil || *p.Mode != 0o640 {
 				t.Errorf("%s part %d: file facts %q %v %v", f.Path, k, p.Checksum, *p.FileSize, *p.Mode)
 			}
 			if p.Dataset != archive.DatasetName(f.Path, k, nparts, p.Compressed()) {

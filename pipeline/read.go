@@ -2,13 +2,12 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 
+	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
 	"github.com/hdf5vault/hdf5vault/walker"
 )
@@ -68,7 +67,7 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 	if before.Size() != f.Size {
 		return 0, fmt.Errorf("size changed from %d to %d bytes since the walk", f.Size, before.Size())
 	}
-	h := sha256.New()
+	h := archive.NewChecksum()
 	for k := range f.nparts {
 		p, err := r.readPart(ctx, fh, f, k)
 		if err != nil {
@@ -80,7 +79,7 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 				r.release(p)
 				return sent, err
 			}
-			f.checksum = "sha256:" + hex.EncodeToString(h.Sum(nil))
+			f.checksum = h.String()
 			f.mtimeNs = before.ModTime().UnixNano()
 			f.mode = uint32(before.Mode().Perm())
 		}

@@ -1,0 +1,77 @@
+package h5sink
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// makeOddFile has h5py write datasets our Writer never makes: chunked and
+// gzip-filtered, compact, unsigned, unallocated, 2-D, float, and one whose
+// raw data lives in an external file.
+const makeOddFile = `
+import sys, h5py, numpy as np
+data = (np.arange(100000) * 7 % 251).astype(np.int8)
+with h5py.File(sys.argv[1], "w") as f:
+    f.create_dataset("chunked", data=data, chunks=(4096,), compression="gzip")
+    f.create_dataset("plainchunks", data=data, chunks=(1000,))
+    sid = h5py.h5s.create_simple((100,))
+    plist = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    plist.set_layout(h5py.h5d.COMPACT)
+    h5py.h5d.create(f.id, b"compact", h5py.h5t.STD_I8LE, sid, plist).write(h5py.h5s.ALL, h5py.h5s.ALL, data[:100])
+    f.create_dataset("unsigned", data=data.view(np.uint8))
+    f.create_dataset("unwritten", shape=(1000,), dtype=np.int8)
+    f.create_dataset("hugechunks", shape=(10**12,), dtype=np.int8, chunks=(1<<20,))
+    f.create_dataset("twod", data=data.reshape(100, 1000))
+    f.create_dataset("float", data=np.zeros(10))
+    f.create_dataset("external", shape=(10,), dtype=np.int8, external=[(sys.argv[2], 0, 10)])
+`
+
+func TestOtherLayouts(t *testing.T) {
+	needH5py(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "odd.h5")
+	if out, err := exec.Command(python, "-c", makeOddFile, path, filepath.Join(dir, "secret")).CombinedOutput(); err != nil {
+		t.Fatalf("h5py: %v\n%s", err, out)
+	}
+	r, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	want := make([]byte, 100000)
+	for i := range want {
+		want[i] = byte(i * 7 % 251)
+	}
+	for name, w := range map[string][]byte{
+		"chunked":     want,
+		"plainchunks": want,
+		"compact":     want[:100],
+		"unsigned":    want,
+		"unwritten":   make([]byte, 1000),
+	} {
+		info, err := r.Stat(name)
+		if err != nil {
+			t.Errorf("Stat(%s): %v", name, err)
+			continue
+		}
+		if info.Offset != -1 && name != "unsigned" {
+			t.Errorf("%s: offset %d, want -1 (not contiguous or not allocated)", name, info.Offset)
+		}
+		got, err := r.ReadPayload(name, nil)
+		if err != nil || !bytes.Equal(got, w) {
+			t.Errorf("%s: err %v, %d bytes, equal %v", name, err, len(got), bytes.Equal(got, w))
+		}
+	}
+	for name, why := range map[string]string{
+		"twod": "rank 2", "float": "not an 8-bit integer", "external": "external files",
+		"hugechunks": "more than the file can hold",
+	} {
+		_, err := r.ReadPayload(name, nil)
+		if err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: err = %v, want %q", name, err, why)
+		}
+	}
+}

@@ -23,8 +23,13 @@ type Writer struct {
 	ctx    C.hv_wctx
 	fd     *os.File           // second descriptor: payload pwrites and the final fsync
 	groups map[string]C.hid_t // open group handles by path ("a", "a/b")
+	dirty  int64              // payload bytes written since write-back was last started
 	done   bool
 }
+
+// writebackEvery is how many payload bytes may sit dirty in the page cache
+// before the writer starts their write-back (see startWriteback).
+const writebackEvery = 16 << 20
 
 var _ archive.Writer = (*Writer)(nil)
 
@@ -112,6 +117,10 @@ func (w *Writer) put(dataset string, payload []byte, a archive.DatasetAttrs) (in
 		// writes raw data of a dataset with fill time "never".
 		if _, err := w.fd.WriteAt(payload, int64(off)); err != nil {
 			return -1, err
+		}
+		if w.dirty += int64(len(payload)); w.dirty >= writebackEvery {
+			startWriteback(w.fd)
+			w.dirty = 0
 		}
 	}
 	if w.opts.FlushEach {

@@ -17,8 +17,9 @@ const MaxInputLen = 2147483600
 // Chunk layout constants of the format-version-5 header.
 const (
 	chunkFormatVersion = 5
-	codecFormatVersion = 1 // byte 1: the same for every codec we write
-	minCompressLen     = 32
+	codecFormatVersion = 1   // byte 1: the same for every codec we write
+	minCompressLen     = 32  // C's BLOSC_MIN_BUFFERSIZE: smaller inputs are stored
+	maxThreads         = 256 // more goroutines per chunk cannot help
 )
 
 // codecFormat is the codec's code in bits 5-7 of the flags byte.
@@ -50,7 +51,7 @@ func NewEncoder(o Options) (*Encoder, error) {
 	if err := validateOptions(&o); err != nil {
 		return nil, err
 	}
-	o.Threads = max(o.Threads, 1)
+	o.Threads = min(max(o.Threads, 1), maxThreads)
 	e := &Encoder{o: o}
 	for range o.Threads {
 		c, err := newStreamCoder(&o)
@@ -100,10 +101,12 @@ func validateOptions(o *Options) error {
 
 // EncodeAll appends one chunk holding src to dst and returns the extended
 // slice. With cap(dst)-len(dst) >= MaxEncodedLen(len(src)) it allocates
-// nothing (single-threaded). Like python-blosc2's compress2, it gives the
-// C algorithm an output budget of len(src)+MaxOverhead bytes: a chunk that
-// would not fit becomes a memcpy chunk, so the result never exceeds
-// MaxEncodedLen(len(src)).
+// nothing (with Threads 1 and no UseDict; Threads > 1 costs a few small
+// allocations per call for its goroutines, UseDict the training).
+//
+// Like python-blosc2's compress2, it gives C's algorithm an output budget
+// of len(src)+MaxOverhead bytes: a chunk that would not fit becomes a
+// memcpy chunk, so the result never exceeds MaxEncodedLen(len(src)).
 func (e *Encoder) EncodeAll(src, dst []byte) ([]byte, error) {
 	return e.encode(src, dst, MaxEncodedLen(len(src)))
 }
@@ -133,10 +136,7 @@ func (e *Encoder) encode(src, dst []byte, destsize int) ([]byte, error) {
 	dst = e.appendHeader(dst, &p, p.flags)
 	var dict []byte
 	if e.o.UseDict {
-		var err error
-		if dict, err = e.trainDict(src, dst[len(dst):cap(dst)], &p); err != nil {
-			return dst[:base], err
-		}
+		dict = e.trainDict(src, dst[len(dst):cap(dst)], &p)
 		if err := e.useDict(dict); err != nil {
 			return dst[:base], err
 		}

@@ -12,12 +12,13 @@ import (
 )
 
 // zstdLevel maps a Blosc clevel (1-9) to a klauspost encoder level. C uses
-// zstd level 2*clevel-1 (22 at clevel 9). klauspost's four speeds were
-// measured on micro3m/micro300k at clevel 8 (512 KB and 300 KB blocks):
-// SpeedBestCompression is within 0.3% of C's size but runs at ~40 MB/s,
-// SpeedBetterCompression is within 0.7% at ~170 MB/s, SpeedDefault 1.0-1.2%
-// larger. So zstd levels 7-15 (clevel 4-8) use Better, and only clevel 9,
-// C's slowest, uses Best.
+// zstd level 2*clevel-1 (22 at clevel 9). BenchmarkZstdLevels measures the
+// candidates at clevel 8's layout, size vs C-Blosc2 on micro3m/micro300k
+// and single-core speed on micro3m (C: ~100 MB/s): Fastest 1.005x/1.027x
+// ~470 MB/s, Default 1.010x/1.012x ~460 MB/s, Better 1.007x/1.006x
+// ~350 MB/s, Best 1.003x/1.003x ~135 MB/s. Better is within 1% of C on
+// both with a wide speed margin, so zstd levels 7-15 (clevel 4-8) use it;
+// only clevel 9, C's slowest, uses Best.
 func zstdLevel(clevel int) zstd.EncoderLevel {
 	switch {
 	case clevel <= 1:
@@ -36,6 +37,21 @@ func lz4hcDepth(clevel int) lz4.CompressionLevel {
 	return lz4.CompressionLevel(1 << max(clevel-1, 1))
 }
 
+// zlibLevel maps clevel (compress2's level in C) to a klauspost flate
+// level. klauspost's levels 4-6 use fast matchers that come out up to 28%
+// larger than zlib on shuffled split streams (micro300k vectors); its
+// levels 7-8 are zlib-like lazy matching (within 1% of C, ~130 MB/s), and
+// its level 9 is 20x slower than 8 for no gain.
+func zlibLevel(clevel int) int {
+	switch {
+	case clevel <= 3:
+		return clevel
+	case clevel <= 7:
+		return 7
+	}
+	return 8
+}
+
 type streamCoder struct {
 	codec Codec
 	level int
@@ -51,14 +67,9 @@ func newStreamCoder(o *Options) (*streamCoder, error) {
 	c := &streamCoder{codec: o.Codec, level: o.Level}
 	switch o.Codec {
 	case Zstd:
-		enc, err := zstd.NewWriter(nil,
-			zstd.WithEncoderLevel(zstdLevel(o.Level)),
-			zstd.WithEncoderConcurrency(1),
-			zstd.WithEncoderCRC(false), // C writes no checksum either
-			zstd.WithZeroFrames(true),  // always one complete frame per stream
-		)
+		enc, err := newZstdEncoder(zstdLevel(o.Level))
 		if err != nil {
-			return nil, fmt.Errorf("blosc: zstd encoder: %w", err)
+			return nil, err
 		}
 		c.zstd = enc
 	case LZ4:
@@ -67,7 +78,7 @@ func newStreamCoder(o *Options) (*streamCoder, error) {
 	case LZ4HC:
 		c.lz4hc.Level = lz4hcDepth(o.Level)
 	case Zlib:
-		w, err := zlib.NewWriterLevel(&c.zbuf, o.Level) // compress2's level
+		w, err := zlib.NewWriterLevel(&c.zbuf, zlibLevel(o.Level))
 		if err != nil {
 			return nil, fmt.Errorf("blosc: zlib encoder: %w", err)
 		}
@@ -76,6 +87,26 @@ func newStreamCoder(o *Options) (*streamCoder, error) {
 		return nil, fmt.Errorf("blosc: cannot encode with codec %v", o.Codec)
 	}
 	return c, nil
+}
+
+// newZstdEncoder makes a zstd encoder for one goroutine, writing frames
+// C's ZSTD_decompressDCtx accepts: one complete frame per stream, content
+// size in the header, no checksum.
+func newZstdEncoder(level zstd.EncoderLevel) (*zstd.Encoder, error) {
+	enc, err := zstd.NewWriter(nil,
+		zstd.WithEncoderLevel(level),
+		zstd.WithEncoderConcurrency(1),
+		zstd.WithEncoderCRC(false), // C writes no checksum either
+		// Entropy-code literals even without matches: shuffled streams
+		// of noisy low bytes have few matches but a skewed histogram
+		// (without it Fastest/Default split chunks are 26% larger).
+		zstd.WithAllLitEntropyCompression(true),
+		zstd.WithZeroFrames(true), // always one complete frame per stream
+	)
+	if err != nil {
+		return nil, fmt.Errorf("blosc: zstd encoder: %w", err)
+	}
+	return enc, nil
 }
 
 // compress returns src compressed as one stream (valid until the next

@@ -26,11 +26,10 @@ const (
 // trainDict builds the dictionary from src's blocks after the shuffle, as
 // C does, using scratch (at least len(src) bytes) for the filtered copy.
 // It returns nil when the input is too small to train on.
-func (e *Encoder) trainDict(src, scratch []byte, p *chunkPlan) ([]byte, error) {
+func (e *Encoder) trainDict(src, scratch []byte, p *chunkPlan) []byte {
 	n := len(src)
-	maxSize := min(maxTrainedDict, n/20) // C: at most 5% of the input
 	if n < minDictInput {
-		return nil, nil
+		return nil
 	}
 	filtered := scratch[:n]
 	for j := range p.nblocks {
@@ -50,12 +49,13 @@ func (e *Encoder) trainDict(src, scratch []byte, p *chunkPlan) ([]byte, error) {
 	// through Go maps), so the dictionary content is chosen here: evenly
 	// spaced segments of the filtered data; zstd.BuildDict then derives the
 	// entropy tables from samples compressed against it.
-	size := min(maxSize, maxDictContent)
-	segments := max(size/dictSegment, 1)
-	history := make([]byte, 0, segments*dictSegment)
+	size := min(maxTrainedDict, n/20, maxDictContent) // C: at most 5% of the input
+	segLen := min(dictSegment, size)
+	segments := size / segLen
+	history := make([]byte, 0, size)
 	stride := n / segments
 	for i := range segments {
-		history = append(history, filtered[i*stride:min(i*stride+dictSegment, n)]...)
+		history = append(history, filtered[i*stride:i*stride+segLen]...)
 	}
 	sampleLen := min(n/dictSamples, maxDictSample) // zstd.BuildDict takes samples up to a zstd block
 	samples := make([][]byte, n/sampleLen)
@@ -71,10 +71,9 @@ func (e *Encoder) trainDict(src, scratch []byte, p *chunkPlan) ([]byte, error) {
 		Level:      zstdLevel(e.o.Level),
 	})
 	if err != nil {
-		// Too little data to train on: compress without one.
-		return nil, nil //nolint:nilerr
+		return nil // too little data to train on: compress without one
 	}
-	return d, nil
+	return d
 }
 
 // dictID derives the dictionary ID from the training data, so that equal

@@ -151,6 +151,7 @@ func TestHeadersMatchC(t *testing.T) {
 				checkDecodes(t, ours, input)
 			}
 			compareHeaders(t, ours, cchunk)
+			t.Logf("%d bytes, C %d (x%.4f)", len(ours), len(cchunk), float64(len(ours))/float64(len(cchunk)))
 			if cchunk[2]&flagMemcpyed != 0 || cchunk[31]&0x70 != 0 {
 				if !bytes.Equal(ours, cchunk) {
 					t.Errorf("memcpy/special chunk differs from C's")

@@ -17,7 +17,7 @@ func catCommand() *cli.Command {
 			"checksum are checked after the bytes are written: on a mismatch the exit status is\n" +
 			"non-zero (and the output must be discarded).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "path", Aliases: []string{"p"}, Usage: "archived file `PATH` (required)"},
+			&cli.StringFlag{Name: "path", Aliases: []string{"p"}, Usage: "archived file `PATH` (required), e.g. -p Plate1/B03/B03_f07_ch1.tif > field.tif"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runCat,

@@ -21,10 +21,10 @@ func checkCommand() *cli.Command {
 			"JSON summary (pandas to_json layout: columns size_orig, size_arch, md5_orig, md5_arch,\n" +
 			"chunks, passed, indexed by file path).",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "directory", Aliases: []string{"d"}, Usage: "`DIR` to compare with the archive (required)"},
-			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write a JSON summary to `FILE`"},
-			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files compared in parallel"},
-			&cli.BoolFlag{Name: "follow-symlinks", Usage: "compare what symlinks point to (for sets made with create --follow-symlinks)"},
+			&cli.StringFlag{Name: "directory", Aliases: []string{"d"}, Usage: "`DIR` to compare with the archive (required), e.g. -d /data/plate1"},
+			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the original's JSON summary to `FILE`, e.g. -j plate1-check.json"},
+			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files compared in parallel, e.g. -w 4"},
+			&cli.BoolFlag{Name: "follow-symlinks", Usage: "compare what symlinks point to (for sets made with create --follow-symlinks), e.g. --follow-symlinks"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runCheck,

@@ -18,7 +18,7 @@ func lsCommand() *cli.Command {
 			"parts, archive number(s) and path, then the totals. Sizes of archives that do not\n" +
 			"record them come from the Blosc2 chunk headers (raw payloads: the dataset size).",
 		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show sizes, ratio, parts and archive numbers"},
+			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show sizes, ratio, parts and archive numbers, e.g. hdf5vault ls -l /archive/plate1"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runLs,

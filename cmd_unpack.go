@@ -20,8 +20,8 @@ func unpackCommand() *cli.Command {
 			"is refused. Every file is written under a temporary name, checked against the stored\n" +
 			"size and checksum, and renamed when complete; mode and mtime are restored when recorded.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dest", Aliases: []string{"d"}, Value: ".", Usage: "destination `DIR`"},
-			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight)"},
+			&cli.StringFlag{Name: "dest", Aliases: []string{"d"}, Value: ".", Usage: "destination `DIR`; files land in DIR/<stem>/, e.g. -d /restore"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight, so memory is about N x chunk size at most), e.g. -j 4"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runUnpack,

@@ -12,12 +12,13 @@ func verifyCommand() *cli.Command {
 		Name:      "verify",
 		Usage:     "read and decode a whole archive set and compare it with its stored checksums",
 		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE",
-		Description: "Needs no source tree. Every file is decoded and compared with the sizes and XXH3-128 checksums\n" +
+		Description: "Needs no source tree. Every file is decoded and compared with the sizes and XXH3-128\n" +
 			"checksums the archive records; each damaged file is named and the exit status is 3.\n" +
+			"Example: hdf5vault verify /archive/plate1 (or the member files /archive/plate1_*.h5).\n" +
 			"Archives written by the original HDF5Vault record no checksums: they are still decoded\n" +
 			"in full and their sizes checked.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files decoded in parallel"},
+			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files decoded in parallel, e.g. -w 4"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runVerify,

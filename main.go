@@ -31,6 +31,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newApp().RunContext(ctx, os.Args)
 	interrupted := ctx.Err() != nil
+	if interrupted && errors.Is(err, context.Canceled) {
+		// "context canceled" tells the user nothing; name the signal.
+		err = fmt.Errorf("interrupted: %v", context.Cause(ctx))
+	}
 	stop()
 	code := exitCode(err, interrupted)
 	stopProfile()

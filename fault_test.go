@@ -1,0 +1,812 @@
+package main
+
+// Fault injection through the built binary (issue 5): runs killed or
+// interrupted mid-create, a full disk and a file size limit, source files
+// that vanish, grow or cannot be read, damaged archives, and edge-case trees.
+// Every failure must exit with the right code, name the cause, leave no file
+// under a final archive name, leave the source untouched, and allow a clean
+// re-run.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/bench"
+)
+
+// treeState maps each path under a tree (files and directories) to its
+// content hash, mode and mtime, to prove a run left the source alone.
+func treeState(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	st := map[string]string{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		sum := "dir"
+		if fi.Mode().IsRegular() {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			h := sha256.Sum256(b)
+			sum = hex.EncodeToString(h[:])
+		}
+		st[rel] = fmt.Sprintf("%s %v %d", sum, fi.Mode(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// sameState reports paths whose state differs, except those in skip (paths
+// the test itself changed).
+func sameState(t *testing.T, before, after map[string]string, skip ...string) {
+	t.Helper()
+	ignore := map[string]bool{}
+	for _, s := range skip {
+		ignore[s] = true
+	}
+	for p, b := range before {
+		if !ignore[p] && after[p] != b {
+			t.Errorf("source %s changed: %q -> %q", p, b, after[p])
+		}
+	}
+	for p := range after {
+		if _, ok := before[p]; !ok && !ignore[p] {
+			t.Errorf("source gained %s", p)
+		}
+	}
+}
+
+// finalNames lists the files in dir that carry a final archive name of the
+// set base (BASE.h5, BASE_<n>.h5, .zip forms), and the temporary ones.
+func finalNames(t *testing.T, dir, base string) (final, temp []string) {
+	t.Helper()
+	for _, n := range listDir(t, dir) {
+		switch {
+		case archive.IsTempName(n):
+			temp = append(temp, n)
+		case strings.HasPrefix(n, base) && (strings.HasSuffix(n, ".h5") || strings.HasSuffix(n, ".zip")):
+			final = append(final, n)
+		}
+	}
+	return final, temp
+}
+
+// noArchive fails if dir holds a file under a final name of the set base,
+// or (when tempsToo) any temporary file.
+func noArchive(t *testing.T, dir, base string, tempsToo bool) {
+	t.Helper()
+	final, temp := finalNames(t, dir, base)
+	if len(final) > 0 {
+		t.Errorf("final archive names after a failed run: %q", final)
+	}
+	if tempsToo && len(temp) > 0 {
+		t.Errorf("temporary files left after a failed run: %q", temp)
+	}
+}
+
+// wantFail checks exit code and that stderr names every string in want.
+func wantFail(t *testing.T, what string, r runResult, code int, want ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("%s: exit %d, want %d\n%s%s", what, r.code, code, r.stdout, r.stderr)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stdout+r.stderr, w) {
+			t.Errorf("%s: message does not name %q:\n%s%s", what, w, r.stdout, r.stderr)
+		}
+	}
+}
+
+// cleanRun archives src as out/base and proves the set sound: verify exits
+// 0, unpack restores every byte, check passes against the source.
+func cleanRun(t *testing.T, src, out, base string, extra ...string) string {
+	t.Helper()
+	set := filepath.Join(out, base)
+	r := runBin(t, append([]string{"create", src, set, "-c", "1"}, extra...)...)
+	if r.code != 0 {
+		t.Fatalf("clean re-run: exit %d\n%s", r.code, r.stderr)
+	}
+	if _, temp := finalNames(t, out, base); len(temp) > 0 {
+		t.Errorf("temporary files after a clean run: %q", temp)
+	}
+	mustRun(t, "verify", set)
+	dest := filepath.Join(t.TempDir(), "dest")
+	mustRun(t, "unpack", "-d", dest, set)
+	sameTree(t, sourceFiles(t, filepath.Join(dest, base)), sourceFiles(t, src))
+	mustRun(t, "check", "-d", src, set)
+	return r.stderr
+}
+
+// genTree writes a synthetic acquisition of n fields of 512 KiB: long enough
+// to create at -c 9 -j 1 that a signal lands mid-run.
+func genTree(t *testing.T, n int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "acq")
+	if _, err := bench.Generate(dir, bench.FieldSpec(n, 512<<10, 7)); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startCreate starts a slow create of src into out/base and waits until its
+// temporary files hold at least minBytes (the walk is done, writing is on;
+// the small memory budget keeps the readers only a few files ahead).
+func startCreate(t *testing.T, src, out, base string, minBytes int64, extra ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	args := []string{"create", "-q", "-c", "9", "-j", "1", "-w", "2", "--max-memory", "2MiB", src, filepath.Join(out, base)}
+	cmd := exec.Command(readBin, append(args, extra...)...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		var n int64
+		_, temp := finalNames(t, out, base)
+		for _, p := range temp {
+			if fi, err := os.Stat(filepath.Join(out, p)); err == nil {
+				n += fi.Size()
+			}
+		}
+		if len(temp) > 0 && n >= minBytes {
+			return cmd, &errb
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	t.Fatalf("no temporary file of %d bytes within 20 s\n%s", minBytes, errb.String())
+	return nil, nil
+}
+
+func exitOf(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// TestFaultKilledCreate: SIGKILL leaves only temporary files, which the next
+// create removes and reports; SIGTERM exits 130 and leaves nothing.
+func TestFaultKilledCreate(t *testing.T) {
+	src := genTree(t, 120)
+	before := treeState(t, src)
+
+	for _, zip := range []bool{false, true} {
+		t.Run(fmt.Sprint("SIGKILL zip=", zip), func(t *testing.T) {
+			out := t.TempDir()
+			extra, want := []string{"-w", "2"}, []string{"acq_0.h5", "acq_1.h5"}
+			if zip {
+				extra, want = append(extra, "-z"), []string{"acq_0.zip", "acq_1.zip"}
+			}
+			cmd, errb := startCreate(t, src, out, "acq", 1<<20, extra...)
+			cmd.Process.Kill()
+			err := cmd.Wait()
+			if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+				t.Fatalf("create was not killed (finished first?): %v\n%s", err, errb.String())
+			}
+			final, temp := finalNames(t, out, "acq")
+			if len(final) > 0 || len(temp) != 2 {
+				t.Fatalf("after SIGKILL: final %q, temporary %q; want only the 2 temporary files", final, temp)
+			}
+			sameState(t, before, treeState(t, src))
+			msg := cleanRun(t, src, out, "acq", extra...)
+			for _, n := range temp {
+				if !strings.Contains(msg, "removed stale temporary file "+filepath.Join(out, n)) {
+					t.Errorf("the re-run did not report removing %s:\n%s", n, msg)
+				}
+			}
+			if got := listDir(t, out); !equalStrings(got, want) {
+				t.Errorf("after the re-run: %q, want %q", got, want)
+			}
+		})
+	}
+
+	t.Run("SIGTERM", func(t *testing.T) {
+		out := t.TempDir()
+		cmd, errb := startCreate(t, src, out, "acq", 1<<20)
+		cmd.Process.Signal(syscall.SIGTERM)
+		if code := exitOf(cmd.Wait()); code != 130 {
+			t.Fatalf("exit %d after SIGTERM, want 130 (did the run finish first?)\n%s", code, errb.String())
+		}
+		if !strings.Contains(errb.String(), "interrupted: terminated signal received") {
+			t.Errorf("SIGTERM: the message does not say the run was interrupted:\n%s", errb.String())
+		}
+		noArchive(t, out, "acq", true)
+		sameState(t, before, treeState(t, src))
+		cleanRun(t, src, out, "acq", "-w", "2")
+	})
+}
+
+// limited runs the binary with RLIMIT_FSIZE set to limit bytes.
+func limited(t *testing.T, limit int64, args ...string) runResult {
+	t.Helper()
+	var cmd *exec.Cmd
+	if p, err := exec.LookPath("prlimit"); err == nil {
+		cmd = exec.Command(p, append([]string{fmt.Sprintf("--fsize=%d", limit), readBin}, args...)...)
+	} else {
+		script := fmt.Sprintf(`ulimit -f %d && exec "$0" "$@"`, limit/1024)
+		cmd = exec.Command("bash", append([]string{"-c", script, readBin}, args...)...)
+	}
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("killed by %v instead of failing with an error\n%s", ws.Signal(), errb.String())
+	}
+	if exitOf(err) < 0 {
+		t.Fatal(err)
+	}
+	return runResult{exitOf(err), out.String(), errb.String()}
+}
+
+// TestFaultFileSizeLimit: with RLIMIT_FSIZE below the archive's size, the
+// kernel sends SIGXFSZ and write fails with EFBIG; the Go runtime does not
+// die of the signal, so create must fail cleanly naming the cause.
+func TestFaultFileSizeLimit(t *testing.T) {
+	src := copyFixtureTree(t)
+	before := treeState(t, src)
+	for _, zip := range []bool{false, true} {
+		t.Run(fmt.Sprint("zip=", zip), func(t *testing.T) {
+			out := t.TempDir()
+			args := []string{"create", "-q", "-w", "1", src, filepath.Join(out, "lim")}
+			if zip {
+				args = append(args, "-z")
+			}
+			r := limited(t, 100_000, args...)
+			wantFail(t, "create over RLIMIT_FSIZE", r, 1, "file too large", filepath.Join(out, ".lim."))
+			noArchive(t, out, "lim", true)
+			sameState(t, before, treeState(t, src))
+			name, extra := "lim.h5", []string{"-w", "1", "-j", "1"}
+			if zip {
+				name, extra = "lim.zip", append(extra, "-z")
+			}
+			cleanRun(t, src, out, "lim", extra...)
+
+			// A limit just short of the whole archive (HDF5 layouts vary by a
+			// few hundred bytes between runs): one of the last writes fails,
+			// a payload, HDF5's metadata at close, or the zip directory.
+			fi, err := os.Stat(filepath.Join(out, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			out2 := t.TempDir()
+			r = limited(t, fi.Size()-2048, append([]string{"create", "-q", "-c", "1", src, filepath.Join(out2, "lim")}, extra...)...)
+			wantFail(t, "create just over RLIMIT_FSIZE", r, 1, "too large", filepath.Join(out2, ".lim."))
+			noArchive(t, out2, "lim", true)
+		})
+	}
+
+	// unpack under the limit: the large files fail, nothing truncated
+	// carries a real name.
+	out := t.TempDir()
+	set := filepath.Join(out, "set")
+	mustRun(t, "create", "-q", "-w", "1", src, set)
+	dest := filepath.Join(t.TempDir(), "dest")
+	r := limited(t, 100_000, "unpack", "-j", "1", "-d", dest, set)
+	wantFail(t, "unpack over RLIMIT_FSIZE", r, 1, "file too large")
+	onlyCompleteFiles(t, filepath.Join(dest, "set"), sourceFiles(t, src))
+}
+
+// onlyCompleteFiles fails if a file under dir is a temporary file or differs
+// from its source.
+func onlyCompleteFiles(t *testing.T, dir string, src map[string][]byte) {
+	t.Helper()
+	if _, err := os.Stat(dir); err != nil {
+		return // nothing written at all
+	}
+	for p, b := range sourceFiles(t, dir) {
+		switch want, ok := src[p]; {
+		case archive.IsTempName(filepath.Base(p)):
+			t.Errorf("temporary file left: %s", p)
+		case !ok:
+			t.Errorf("unexpected file %s", p)
+		case !bytes.Equal(b, want):
+			t.Errorf("%s: %d bytes under its real name, the source has %d", p, len(b), len(want))
+		}
+	}
+}
+
+// smallTmpfs mounts a tmpfs of the given size, or skips.
+func smallTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs (needs root): %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	return dir
+}
+
+// TestFaultDiskFull: create and unpack on a 2 MiB tmpfs fail naming "no
+// space left", and leave no archive and no truncated file under a real name.
+func TestFaultDiskFull(t *testing.T) {
+	src := genTree(t, 12) // 6 MiB of fields, about 3 MiB stored
+	before := treeState(t, src)
+	for _, zip := range []bool{false, true} {
+		t.Run(fmt.Sprint("create zip=", zip), func(t *testing.T) {
+			full := smallTmpfs(t, "2m")
+			args := []string{"create", "-q", "-w", "2", src, filepath.Join(full, "acq")}
+			if zip {
+				args = append(args, "-z")
+			}
+			r := runBin(t, args...)
+			wantFail(t, "create on a full disk", r, 1, "no space left on device", filepath.Join(full, ".acq_"))
+			noArchive(t, full, "acq", true)
+			sameState(t, before, treeState(t, src))
+		})
+	}
+	t.Run("unpack", func(t *testing.T) {
+		out := t.TempDir()
+		set := filepath.Join(out, "acq")
+		mustRun(t, "create", "-q", "-c", "1", "-w", "1", src, set)
+		full := smallTmpfs(t, "2m")
+		r := runBin(t, "unpack", "-j", "2", "-d", full, set)
+		wantFail(t, "unpack on a full disk", r, 1, "no space left on device")
+		onlyCompleteFiles(t, filepath.Join(full, "acq"), sourceFiles(t, src))
+	})
+	cleanRun(t, src, t.TempDir(), "acq")
+}
+
+// TestFaultSourceChanges: a file that cannot be read, one deleted after the
+// walk, and one growing while read each fail the run naming the file.
+func TestFaultSourceChanges(t *testing.T) {
+	t.Run("unreadable", func(t *testing.T) {
+		src := copyFixtureTree(t)
+		bad, extra := unreadableFile(t, src)
+		before := treeState(t, src)
+		out := t.TempDir()
+		r := runBin(t, append([]string{"create", "-q", "-w", "2", src, filepath.Join(out, "u")}, extra...)...)
+		wantFail(t, "unreadable file", r, 1, bad)
+		noArchive(t, out, "u", true)
+		sameState(t, before, treeState(t, src))
+		os.Remove(filepath.Join(src, bad))
+		cleanRun(t, src, out, "u")
+	})
+
+	src := genTree(t, 80)
+	// The walk goes directory by directory, files before subdirectories, in
+	// sorted order: the last well's last fields are read last.
+	last := "Plate1/A10/A10_f04_ch2.tif"
+	field := "Plate1/A10/A10_f04_ch1.tif"
+	for _, p := range []string{last, field} {
+		if _, err := os.Stat(filepath.Join(src, p)); err != nil {
+			t.Fatalf("generated tree lacks %s: %v", p, err)
+		}
+	}
+
+	t.Run("deleted", func(t *testing.T) {
+		before := treeState(t, src)
+		saved, err := os.ReadFile(filepath.Join(src, last))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		cmd, errb := startCreate(t, src, out, "del", 1<<20)
+		os.Remove(filepath.Join(src, last))
+		if code := exitOf(cmd.Wait()); code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+		}
+		if !strings.Contains(errb.String(), last) || !strings.Contains(errb.String(), "no such file") {
+			t.Errorf("the message does not name %s and its cause:\n%s", last, errb.String())
+		}
+		noArchive(t, out, "del", true)
+		sameState(t, before, treeState(t, src), last, "Plate1/A10")
+		os.WriteFile(filepath.Join(src, last), saved, 0o644)
+		cleanRun(t, src, out, "del")
+	})
+
+	t.Run("growing", func(t *testing.T) {
+		before := treeState(t, src)
+		p := filepath.Join(src, field)
+		saved, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		cmd, errb := startCreate(t, src, out, "grow", 1<<20)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() { // append 4 KiB every 2 ms until the run ends
+			defer wg.Done()
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				return
+			}
+			defer f.Close()
+			more := bytes.Repeat([]byte{0x55}, 4096)
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(2 * time.Millisecond):
+					f.Write(more)
+				}
+			}
+		}()
+		err = cmd.Wait()
+		close(stop)
+		wg.Wait()
+		if code := exitOf(err); code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+		}
+		msg := errb.String()
+		if !strings.Contains(msg, field) || !(strings.Contains(msg, "changed") || strings.Contains(msg, "grew") || strings.Contains(msg, "grow")) {
+			t.Errorf("the message does not name %s and its cause:\n%s", field, msg)
+		}
+		noArchive(t, out, "grow", true)
+		sameState(t, before, treeState(t, src), field)
+		os.WriteFile(p, saved, 0o644)
+		cleanRun(t, src, out, "grow")
+	})
+}
+
+// locateScript prints the archive file, byte offset and length of the first
+// part of a file's payload, found with h5py or zipfile (not our reader).
+const locateScript = `
+import json, struct, sys, zipfile
+path, members = sys.argv[1], sys.argv[2:]
+def info(fn):
+    if fn.endswith(".zip"):
+        with zipfile.ZipFile(fn) as z:
+            return z.read("__HDF5Vault_info__").decode()
+    import h5py
+    with h5py.File(fn, "r") as f:
+        return f.attrs["__HDF5Vault_info__"]
+p = json.loads(info(members[0]))[path][0]
+fn = members[p["archive_number"]]
+if fn.endswith(".zip"):
+    with zipfile.ZipFile(fn) as z:
+        i = z.getinfo(p["dataset"])
+    with open(fn, "rb") as f:
+        f.seek(i.header_offset)
+        n, m = struct.unpack("<HH", f.read(30)[26:30])
+    print(fn, i.header_offset + 30 + n + m, i.compress_size)
+else:
+    import h5py
+    with h5py.File(fn, "r") as f:
+        d = f[p["dataset"]]
+        print(fn, d.id.get_offset(), d.shape[0])
+`
+
+// flipAt xors one byte of a file.
+func flipAt(t *testing.T, path string, off int64) {
+	t.Helper()
+	fh, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	b := []byte{0}
+	if _, err := fh.ReadAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+	b[0] ^= 0x20
+	if _, err := fh.WriteAt(b, off); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// replaceOnce overwrites the byte at needle+delta in a file holding needle
+// exactly once.
+func replaceOnce(t *testing.T, path, needle string, delta int, c byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(b, []byte(needle)); n != 1 {
+		t.Fatalf("%s holds %q %d times, want once", path, needle, n)
+	}
+	b[bytes.Index(b, []byte(needle))+delta] = c
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copySet copies the members of a set into a new directory.
+func copySet(t *testing.T, members []string) (dir string, copies []string) {
+	t.Helper()
+	dir = t.TempDir()
+	for _, m := range members {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := filepath.Join(dir, filepath.Base(m))
+		if err := os.WriteFile(c, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		copies = append(copies, c)
+	}
+	return dir, copies
+}
+
+// readCmds runs every read command on a set and checks each result; want
+// maps command to exit code, and every message must hold all of names.
+// unpack and cat must leave nothing under a real name.
+func readCmds(t *testing.T, src string, set []string, catPath string, want map[string]int, names ...string) {
+	t.Helper()
+	for _, cmd := range []string{"verify", "ls", "cat", "check", "unpack"} {
+		code, ok := want[cmd]
+		if !ok {
+			continue
+		}
+		dest := filepath.Join(t.TempDir(), "dest")
+		var args []string
+		switch cmd {
+		case "cat":
+			args = []string{"cat", "-p", catPath}
+		case "check":
+			args = []string{"check", "-d", src}
+		case "unpack":
+			args = []string{"unpack", "-j", "1", "-d", dest}
+		default:
+			args = []string{cmd}
+		}
+		r := runBin(t, append(args, set...)...)
+		if cmd == "cat" {
+			r.stdout = "" // the file's bytes, not a message
+		}
+		wantFail(t, cmd, r, code, names...)
+		if cmd == "unpack" {
+			files := sourceFiles(t, src)
+			if _, err := os.Stat(dest); err == nil {
+				for _, e := range listDir(t, dest) {
+					onlyCompleteFiles(t, filepath.Join(dest, e), files)
+					if _, err := os.Stat(filepath.Join(dest, e, catPath)); err == nil {
+						t.Errorf("unpack wrote the damaged file %s", catPath)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestFaultDamagedArchives: truncated members, a flipped payload byte, a
+// flipped index byte and a missing member, for every read command, for
+// HDF5 and zip sets written by create.
+func TestFaultDamagedArchives(t *testing.T) {
+	src := copyFixtureTree(t)
+	out := t.TempDir()
+	sets := map[string][]string{}
+	for _, kind := range []string{"h5", "zip"} {
+		base := filepath.Join(out, kind)
+		args := []string{"create", "-q", "-w", "3", "-s", "200000", src, base}
+		if kind == "zip" {
+			args = append(args, "-z")
+		}
+		mustRun(t, args...)
+		for n := range 3 {
+			sets[kind] = append(sets[kind], fmt.Sprintf("%s_%d.%s", base, n, kind))
+		}
+	}
+	all := map[string]int{"verify": 1, "ls": 1, "cat": 1, "check": 1, "unpack": 1}
+
+	for kind, set := range sets {
+		t.Run("truncated "+kind, func(t *testing.T) {
+			whole, err := os.ReadFile(set[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, keep := range []int{0, 100, 2000, len(whole) / 2, len(whole) - 1} {
+				_, c := copySet(t, set)
+				os.WriteFile(c[1], whole[:keep], 0o644)
+				readCmds(t, src, c, "tiny.txt", all, filepath.Base(c[1]))
+			}
+		})
+
+		t.Run("payload byte "+kind, func(t *testing.T) {
+			_, c := copySet(t, set)
+			victim := "Images/A02/Zelle ü 1.txt"
+			cmd := exec.Command("/usr/bin/python3", append([]string{"-c", locateScript, victim}, c...)...)
+			b, err := cmd.Output()
+			if err != nil {
+				t.Fatalf("locating the payload: %v", err)
+			}
+			var file string
+			var off, size int64
+			if _, err := fmt.Sscan(string(b), &file, &off, &size); err != nil {
+				t.Fatalf("%q: %v", b, err)
+			}
+			flipAt(t, file, off+size/2)
+			readCmds(t, src, c, victim, map[string]int{"verify": 3, "cat": 1, "check": 3, "unpack": 1}, victim)
+			if r := runBin(t, append([]string{"ls"}, c...)...); r.code != 0 || !strings.Contains(r.stdout, victim) {
+				t.Errorf("ls needs no payload, yet: exit %d\n%s", r.code, r.stderr)
+			}
+		})
+
+		t.Run("missing member "+kind, func(t *testing.T) {
+			_, c := copySet(t, set)
+			os.Remove(c[1])
+			readCmds(t, src, []string{strings.TrimSuffix(c[0], "_0."+kind)}, "tiny.txt", all, "missing member", filepath.Base(c[1]))
+			readCmds(t, src, []string{c[0], c[2]}, "tiny.txt", all, "missing member", filepath.Base(c[1]))
+		})
+	}
+
+	// The index: a zip member's CRC catches any flip; in HDF5 another
+	// member's copy of the index disagrees; in a single file a flipped
+	// checksum digit is caught as damage, a flipped structural byte as a
+	// broken index.
+	t.Run("index byte zip", func(t *testing.T) {
+		_, c := copySet(t, sets["zip"])
+		replaceOnce(t, c[0], `"tiny.txt": [{`, 11, 'x')
+		readCmds(t, src, c, "tiny.txt", all, filepath.Base(c[0]), archive.AttrInfo)
+	})
+	t.Run("index byte h5 set", func(t *testing.T) {
+		_, c := copySet(t, sets["h5"])
+		replaceOnce(t, c[0], `"tiny.txt": [{`, 11, 'x')
+		readCmds(t, src, c, "tiny.txt", all, filepath.Base(c[0]), "different index")
+	})
+	single := filepath.Join(out, "one")
+	mustRun(t, "create", "-q", "-w", "1", src, single)
+	t.Run("index structure h5", func(t *testing.T) {
+		_, c := copySet(t, []string{single + ".h5"})
+		replaceOnce(t, c[0], `"tiny.txt": [{`, 11, 'x')
+		readCmds(t, src, c, "tiny.txt", all, filepath.Base(c[0]), "index")
+	})
+	t.Run("index checksum h5", func(t *testing.T) {
+		_, c := copySet(t, []string{single + ".h5"})
+		b, _ := os.ReadFile(c[0])
+		i := bytes.Index(b, []byte(`"tiny.txt": [{`))
+		j := bytes.Index(b[i:], []byte(`"checksum":"xxh3-128:`))
+		if i < 0 || j < 0 {
+			t.Fatal("tiny.txt's checksum not found in the file")
+		}
+		at := i + j + len(`"checksum":"xxh3-128:`)
+		b[at] = map[bool]byte{true: '1', false: '0'}[b[at] == '0']
+		os.WriteFile(c[0], b, 0o644)
+		readCmds(t, src, c, "tiny.txt", map[string]int{"verify": 3, "cat": 1, "check": 3, "unpack": 1}, "tiny.txt")
+	})
+}
+
+// edgeTree writes names and sizes that stress the format: empty files, the
+// chunk size and one byte more (at -s 4096), a 200-level deep path, white
+// space, newlines, non-ASCII, names that look like dataset suffixes, and
+// twins whose dataset names differ only by a suffix.
+func edgeTree(t *testing.T) string {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "edge")
+	data := func(n, seed int) []byte {
+		b := make([]byte, n)
+		x := uint32(seed)
+		for i := range b {
+			x = x*1664525 + 1013904223
+			b[i] = byte(x>>26) + 'a'
+		}
+		return b
+	}
+	noise := func(n, seed int) []byte { // incompressible: stored raw
+		b := make([]byte, n)
+		x := uint64(seed)
+		for i := range b {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			b[i] = byte(x >> 32)
+		}
+		return b
+	}
+	deep := "deep"
+	for i := range 200 {
+		deep += fmt.Sprintf("/l%03d", i)
+	}
+	files := map[string][]byte{
+		"empty.dat":                      nil,
+		"sub/also empty":                 nil,
+		"exact.bin":                      data(4096, 1),
+		"plus1.bin":                      data(4097, 2),
+		"sub/three parts.bin":            data(2*4096+1, 3),
+		deep + "/leaf.txt":               []byte("at the bottom\n"),
+		"with space.txt":                 []byte("space"),
+		"new\nline.txt":                  []byte("newline"),
+		"tab\there.txt":                  []byte("tab"),
+		"Zelle ü 1.txt":                  data(100, 4),
+		"Mikroskop 🔬/Zelle 🧫.tif":        data(5000, 5),
+		"name.blosc2":                    data(300, 6),
+		"a____part0 b.txt":               data(50, 7),
+		"c":                              noise(5000, 8), // split: c____part0, c____part1
+		"c____part0":                     noise(60, 9),   // same dataset name as c's first part
+		"b.blosc2":                       data(70, 10),   // file b.blosc2.blosc2 beside group b
+		"b/inner.txt":                    data(80, 11),
+		"name.blosc2.blosc2":             data(90, 12),
+		"\u00e9t\u00e9/caf\u00e9.txt":    data(10, 13), // NFC
+		"e\u0301te\u0301/cafe\u0301.txt": data(11, 14), // NFD: a different name
+	}
+	for rel, b := range files {
+		p := filepath.Join(src, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return src
+}
+
+// TestFaultEdgeTrees round-trips the edge tree through create, verify,
+// unpack (byte compare) and check, as HDF5 (also read back with h5py) and
+// as zip.
+func TestFaultEdgeTrees(t *testing.T) {
+	src := edgeTree(t)
+	before := treeState(t, src)
+	for _, zip := range []bool{false, true} {
+		t.Run(fmt.Sprint("zip=", zip), func(t *testing.T) {
+			out := t.TempDir()
+			args := []string{"-w", "2", "-s", "4096"}
+			if zip {
+				args = append(args, "-z")
+			}
+			cleanRun(t, src, out, "edge", args...)
+			if !zip {
+				verifySet(t, src, []string{filepath.Join(out, "edge_0.h5"), filepath.Join(out, "edge_1.h5")}, true, 4096)
+			}
+		})
+	}
+	sameState(t, before, treeState(t, src))
+
+	// One archive file cannot hold both c's first part and c____part0.
+	out := t.TempDir()
+	r := runBin(t, "create", "-q", "-w", "1", "-s", "4096", src, filepath.Join(out, "one"))
+	wantFail(t, "twins in one archive file", r, 1, "c____part0", "-w")
+	noArchive(t, out, "one", true)
+
+	// A file whose dataset name is a sibling directory's group name is refused.
+	clash := filepath.Join(t.TempDir(), "clash")
+	os.MkdirAll(filepath.Join(clash, "p.tif.blosc2"), 0o755)
+	os.WriteFile(filepath.Join(clash, "p.tif"), []byte("file"), 0o644)
+	os.WriteFile(filepath.Join(clash, "p.tif.blosc2", "q.txt"), []byte("in the dir"), 0o644)
+	for _, zip := range []string{"", "-z"} {
+		args := []string{"create", "-q", clash, filepath.Join(out, "clash")}
+		if zip != "" {
+			args = append(args, zip)
+		}
+		r := runBin(t, args...)
+		wantFail(t, "file/directory clash "+zip, r, 1, "p.tif", "p.tif.blosc2")
+		noArchive(t, out, "clash", true)
+	}
+
+	// Names no archive path can carry are refused up front, by name.
+	for _, name := range []string{`back\slash.txt`, "bad\xff.txt"} {
+		dir := filepath.Join(t.TempDir(), "src")
+		os.Mkdir(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "fine.txt"), []byte("fine"), 0o644)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		r := runBin(t, "create", "-q", dir, filepath.Join(out, "names"))
+		wantFail(t, fmt.Sprintf("file name %q", name), r, 1, filepath.Join(dir, name), "cannot be an archive path")
+		noArchive(t, out, "names", true)
+	}
+}

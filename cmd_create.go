@@ -28,8 +28,9 @@ import (
 // 30 parts of 2 MiB files, more than the stages hold at once on a few cores;
 // the rest of the 256 MiB peak RSS target is left to libhdf5 (its metadata
 // grows with the datasets per file), the encoders, the Go runtime and the
-// index. Measured peak RSS at defaults: 65 MB on 256 files of 2 MiB, 238 MB on
-// 20,000 files of 8 KiB (about 190 MB of it in libhdf5).
+// index. Measured peak RSS at defaults (-w 2): 72-79 MB on 256 files of 2 MiB,
+// 152-163 MB on 20,000 files of 8 KiB, about 300 MB on 100,000 files of 1 KiB
+// (there libhdf5's metadata and the 27 MB index with its copies dominate).
 const defaultMaxMemory = "128MiB"
 
 func createCommand() *cli.Command {

@@ -43,7 +43,6 @@ type Encoder struct {
 	workers []*blockWorker // one per goroutine compressing blocks
 	slots   []blockSlot    // finished blocks awaiting their turn (Threads > 1)
 	jobs    chan int       // block numbers handed to workers (Threads > 1)
-	serial  []byte         // block output buffer of the single-thread path
 }
 
 // NewEncoder validates o and builds the codec state it needs.

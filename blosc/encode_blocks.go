@@ -59,15 +59,9 @@ func (w *blockWorker) compressBlock(out, block []byte, o *Options, split bool) (
 			continue
 		}
 		zero = false
-		c, err := w.coder.compress(stream)
-		if err != nil {
+		if out, err = w.coder.appendStream(out, stream); err != nil {
 			return out, false, err
 		}
-		if c == nil {
-			c = stream // does not compress: stored raw, as C does
-		}
-		out = binary.LittleEndian.AppendUint32(out, uint32(len(c)))
-		out = append(out, c...)
 	}
 	return out, zero, nil
 }
@@ -116,6 +110,21 @@ func (cw *chunkWriter) add(block []byte, zero bool) bool {
 	return true
 }
 
+// place records the block that compressBlock appended in place (buf now
+// ends with it, from start on), or refuses it when past the budget.
+func (cw *chunkWriter) place(buf []byte, start int, zero bool) bool {
+	if len(buf) > cw.end {
+		cw.overBudget = true
+		return false
+	}
+	cw.buf = buf
+	bstart := cw.base + extendedHeaderLen + 4*cw.nblock
+	binary.LittleEndian.PutUint32(cw.buf[bstart:], uint32(start-cw.base))
+	cw.nblock++
+	cw.allZero = cw.allZero && zero
+	return true
+}
+
 // compressBlocks appends the bstarts table, the dictionary section (when
 // dict is not nil) and all blocks after the header already in dst. ok is
 // false when the chunk would exceed end (C then falls back to a memcpy
@@ -145,17 +154,19 @@ func blockAt(src []byte, j int, p *chunkPlan) ([]byte, bool) {
 	return src[start:stop], p.split && stop-start == p.blocksize
 }
 
+// compressSerial compresses each block straight into the chunk (no copy
+// through a scratch buffer); a block that ends past the budget is cut off
+// again and the chunk marked over budget.
 func (e *Encoder) compressSerial(src []byte, cw *chunkWriter, p *chunkPlan) error {
 	w := e.workers[0]
 	for j := range p.nblocks {
 		block, split := blockAt(src, j, p)
-		var zero bool
-		var err error
-		e.serial, zero, err = w.compressBlock(e.serial[:0], block, &e.o, split)
+		start := len(cw.buf)
+		out, zero, err := w.compressBlock(cw.buf, block, &e.o, split)
 		if err != nil {
 			return err
 		}
-		if !cw.add(e.serial, zero) {
+		if !cw.place(out, start, zero) {
 			return nil
 		}
 	}

@@ -4,6 +4,7 @@ package blosc
 // *_wrap_compress functions do, reusing every buffer and codec context.
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/klauspost/compress/zlib"
@@ -31,6 +32,16 @@ func zstdLevel(clevel int) zstd.EncoderLevel {
 	return zstd.SpeedBestCompression
 }
 
+// smallStreamLen: below it, zstd streams use SpeedDefault instead of
+// SpeedBetterCompression. Better's 4 MiB long-match table costs a cache
+// miss per position on a short stream, since each new file touches other
+// lines. BenchmarkZstdSmallStreams (successive chunks of micro3m): 8 KiB
+// 63 -> 121 MB/cpu-s, 32 KiB 121 -> 310, sizes within 0.3%; at 128 KiB
+// the two are equal. On 20,000 files of 8 KiB of noise the in-memory bound
+// went from 2.95 s to 0.26 s. Fields at clevel 8 have 512 KiB streams and
+// keep Better; TestMicroRatioVsC still holds (micro4099b x1.005).
+const smallStreamLen = 64 << 10
+
 // lz4hcDepth is LZ4_compress_HC's match search depth for clevel 1-9
 // (lz4hc.c's table: 2 for levels 1-2, then doubling up to 256 at 9).
 func lz4hcDepth(clevel int) lz4.CompressionLevel {
@@ -56,6 +67,7 @@ type streamCoder struct {
 	codec Codec
 	level int
 	zstd  *zstd.Encoder
+	small *zstd.Encoder         // SpeedDefault for streams under smallStreamLen (nil: use zstd)
 	lz4   lz4.CompressorCCompat // output identical to C's LZ4_compress_fast
 	lz4hc lz4.CompressorHC
 	zlib  *zlib.Writer
@@ -72,6 +84,11 @@ func newStreamCoder(o *Options) (*streamCoder, error) {
 			return nil, err
 		}
 		c.zstd = enc
+		if zstdLevel(o.Level) == zstd.SpeedBetterCompression && !o.UseDict {
+			if c.small, err = newZstdEncoder(zstd.SpeedDefault); err != nil {
+				return nil, err
+			}
+		}
 	case LZ4:
 		// C-Blosc2 3.3.3's get_accel: output then matches C's byte for byte.
 		c.lz4.Acceleration = 10 - o.Level
@@ -115,7 +132,7 @@ func newZstdEncoder(level zstd.EncoderLevel) (*zstd.Encoder, error) {
 func (c *streamCoder) compress(src []byte) ([]byte, error) {
 	switch c.codec {
 	case Zstd:
-		c.out = c.zstd.EncodeAll(src, c.out[:0])
+		c.out = c.zstdFor(src).EncodeAll(src, c.out[:0])
 	case LZ4:
 		c.out = grow(c.out, lz4.CompressBlockBound(len(src)))
 		n, err := c.lz4.CompressBlock(src, c.out)
@@ -145,6 +162,41 @@ func (c *streamCoder) compress(src []byte) ([]byte, error) {
 		return nil, nil
 	}
 	return c.out, nil
+}
+
+// appendStream appends one stream as C lays it out: its int32 length, then
+// its bytes, compressed, or raw when compression does not make it smaller.
+// zstd writes straight into out, saving a copy of every compressed byte.
+func (c *streamCoder) appendStream(out, src []byte) ([]byte, error) {
+	if c.codec != Zstd {
+		s, err := c.compress(src)
+		if err != nil {
+			return out, err
+		}
+		if s == nil {
+			s = src // does not compress: stored raw, as C does
+		}
+		out = binary.LittleEndian.AppendUint32(out, uint32(len(s)))
+		return append(out, s...), nil
+	}
+	at := len(out)
+	out = append(out, 0, 0, 0, 0)
+	out = c.zstdFor(src).EncodeAll(src, out)
+	n := len(out) - at - 4
+	if n == 0 || n >= len(src) {
+		out = append(out[:at+4], src...)
+		n = len(src)
+	}
+	binary.LittleEndian.PutUint32(out[at:], uint32(n))
+	return out, nil
+}
+
+// zstdFor picks the zstd encoder for a stream of src's length.
+func (c *streamCoder) zstdFor(src []byte) *zstd.Encoder {
+	if c.small != nil && len(src) < smallStreamLen {
+		return c.small
+	}
+	return c.zstd
 }
 
 // grow returns b resliced to length n, reallocating only when too small.

@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
@@ -204,6 +206,9 @@ func (r *run) walk(ctx context.Context, entries chan<- *fileRec) error {
 // that only counts, so the total is honest early); its errors do not matter,
 // the real walk reports them. The returned func stops it when the walk is done.
 func (r *run) startScan(ctx context.Context, g *errgroup.Group) (stop func()) {
+	if _, quiet := r.cfg.Progress.(NoProgress); quiet {
+		return func() {} // nobody looks at the total: spare a second lstat per file
+	}
 	sctx, cancel := context.WithCancel(ctx)
 	o := r.cfg.Walk
 	o.Warn, o.SkipUnreadable = nil, true
@@ -227,6 +232,10 @@ func (r *run) startScan(ctx context.Context, g *errgroup.Group) (stop func()) {
 	}
 }
 
+// bigIndex is the index size from which finish returns freed memory to the
+// OS at once (a forced GC; about 60,000 files and up).
+const bigIndex = 16 << 20
+
 // finish builds the index and finishes every writer with it.
 func (r *run) finish(ctx context.Context) (*Result, error) {
 	ix, err := r.files.index(r.res)
@@ -239,7 +248,17 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	}
 	r.res.Index = ix
 	r.res.HighWater = r.pool.HighWater()
-	text := string(info) // one copy shared by every writer: it can be large
+	r.pool = nil // its idle buffers are garbage now
+	if len(info) >= bigIndex {
+		// Hand the marshalling's garbage (and the idle part buffers) back
+		// to the OS before the writers make their C copies of the index,
+		// so the two peaks do not add up: 100,000 files of 1 KiB peaked at
+		// 386 MB RSS without this.
+		debug.FreeOSMemory()
+	}
+	// One string shared by every writer, without copying info: the index
+	// of 100,000 files is 27 MB, and info is never modified.
+	text := unsafe.String(unsafe.SliceData(info), len(info))
 	g, _ := errgroup.WithContext(ctx)
 	for i, w := range r.cfg.Writers {
 		root := r.cfg.Root

@@ -58,7 +58,7 @@ func Create(path string) (*Writer, error) {
 }
 
 // Put stores payload as the member named dataset and returns the offset of
-// its first byte in the file. Dataset attributes have no place in a zip;
+// its first byte in the file (-1 for an empty payload). Dataset attributes have no place in a zip;
 // the index carries the same facts (see Reader.Stat).
 func (w *Writer) Put(dataset string, payload []byte, _ archive.DatasetAttrs) (int64, error) {
 	if w.done {
@@ -78,6 +78,9 @@ func (w *Writer) Put(dataset string, payload []byte, _ archive.DatasetAttrs) (in
 		return -1, fmt.Errorf("zipsink: %s: dataset %q: %w", w.path, dataset, err)
 	}
 	w.names[dataset] = true
+	if len(payload) == 0 {
+		return -1, nil // nothing stored, as an empty HDF5 dataset has no offset
+	}
 	return off, nil
 }
 

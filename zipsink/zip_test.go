@@ -33,7 +33,10 @@ func TestRoundTrip(t *testing.T) {
 			continue
 		}
 		off, _ := m.DataOffset()
-		if m.UncompressedSize64 > 0 && off != offs[m.Name] {
+		if m.UncompressedSize64 == 0 {
+			off = -1
+		}
+		if off != offs[m.Name] {
 			t.Errorf("%s: data at %d, Put returned %d", m.Name, off, offs[m.Name])
 		}
 	}
@@ -51,12 +54,8 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantOff := offs[s.name]
-		if len(s.payload) == 0 {
-			wantOff = -1
-		}
-		if info.Size != int64(len(s.payload)) || info.Offset != wantOff {
-			t.Errorf("%s: stat %+v, want size %d offset %d", s.name, info, len(s.payload), wantOff)
+		if info.Size != int64(len(s.payload)) || info.Offset != offs[s.name] {
+			t.Errorf("%s: stat %+v, want size %d offset %d", s.name, info, len(s.payload), offs[s.name])
 		}
 		got, err := r.ReadPayload(s.name, []byte("x"))
 		if err != nil {
@@ -399,5 +398,23 @@ func TestZip64Offsets(t *testing.T) {
 	py := pyZip(t, path)
 	if py["tail"].Hex != hex.EncodeToString([]byte("end")) || py["p4"].Header+32 != last {
 		t.Errorf("python: tail %q, p4 header %d", py["tail"].Hex, py["p4"].Header)
+	}
+}
+
+func TestOpenGarbage(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{
+		"empty.zip":  nil,
+		"random.zip": randBytes(11, 10000),
+		"eocd.zip":   append(randBytes(12, 100), []byte("PK\x05\x06\x00\x00\x00\x00\xff\xff\xff\xff\xff\xff\xff\x7f\x00\x00\x00\x00\x00\x00")...),
+	} {
+		path := filepath.Join(dir, name)
+		os.WriteFile(path, data, 0o644)
+		if r, err := Open(path); err == nil {
+			r.Close()
+			t.Errorf("%s: Open succeeded", name)
+		} else if !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: error does not name the file: %v", name, err)
+		}
 	}
 }

@@ -4,9 +4,7 @@ package h5sink
 import "C"
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -19,7 +17,7 @@ import (
 // maxNonContiguous bounds a payload that is not stored contiguously (and so
 // cannot be checked against the file's size before reading): no part can be
 // larger than the Blosc2 chunk limit plus a chunk header.
-const maxNonContiguous = archive.MaxChunkSize + 64
+const maxNonContiguous = archive.MaxPayload
 
 // Reader reads one HDF5 archive file. It is safe for concurrent use;
 // contiguous payloads are read with pread, outside libhdf5's lock.
@@ -187,18 +185,9 @@ func (r *Reader) ReadPayload(dataset string, dst []byte) ([]byte, error) {
 // readAt reads a contiguous payload with pread, after checking that the file
 // really holds it.
 func (r *Reader) readAt(dataset string, info archive.DatasetInfo, dst []byte) ([]byte, error) {
-	end := info.Offset + info.Size
-	if end < info.Offset || end > r.size {
-		return dst, fmt.Errorf("h5sink: %s: dataset %q: bytes %d..%d lie beyond the end of the file (%d bytes): truncated archive",
-			r.path, dataset, info.Offset, end, r.size)
-	}
-	n := len(dst)
-	dst = slices.Grow(dst, int(info.Size))[:n+int(info.Size)]
-	if _, err := r.fd.ReadAt(dst[n:], info.Offset); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("file ends early: truncated archive")
-		}
-		return dst[:n], fmt.Errorf("h5sink: %s: dataset %q: %w", r.path, dataset, err)
+	dst, err := archive.ReadPayloadAt(r.fd, r.size, info.Offset, info.Size, dst)
+	if err != nil {
+		return dst, fmt.Errorf("h5sink: %s: dataset %q: %w", r.path, dataset, err)
 	}
 	return dst, nil
 }

@@ -4,13 +4,11 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,7 +18,7 @@ import (
 
 // maxPayload bounds a compressed (non-stored) member, whose size cannot be
 // checked against the file: no part exceeds the Blosc2 chunk limit plus a header.
-const maxPayload = archive.MaxChunkSize + 64
+const maxPayload = archive.MaxPayload
 
 // Reader reads one zip archive file. It is safe for concurrent use: stored
 // members are read with pread.
@@ -233,16 +231,10 @@ func (r *Reader) read(m *zip.File, dst []byte) ([]byte, error) {
 	if err != nil {
 		return dst, r.errorf(m.Name, "%v", err)
 	}
-	if end := off + size; end < off || end > r.size {
-		return dst, r.errorf(m.Name, "bytes %d..%d lie beyond the end of the file (%d bytes): truncated archive", off, off+size, r.size)
-	}
 	n := len(dst)
-	dst = slices.Grow(dst, int(size))[:n+int(size)]
-	if _, err := r.f.ReadAt(dst[n:], off); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("file ends early: truncated archive")
-		}
-		return dst[:n], r.errorf(m.Name, "%v", err)
+	dst, err = archive.ReadPayloadAt(r.f, r.size, off, size, dst)
+	if err != nil {
+		return dst, r.errorf(m.Name, "%v", err)
 	}
 	if got := crc32.ChecksumIEEE(dst[n:]); got != m.CRC32 {
 		return dst[:n], r.errorf(m.Name, "CRC-32 %08x, the directory says %08x: damaged archive", got, m.CRC32)

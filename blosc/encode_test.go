@@ -203,7 +203,7 @@ func checkDecodes(t *testing.T, chunk, want []byte) {
 }
 
 // TestMicroRatioVsC: at the original's settings each micro* chunk is at
-// most 1% larger than the one C-Blosc2 stored.
+// most 1% larger than the one C-Blosc2 stored (one named exception).
 func TestMicroRatioVsC(t *testing.T) {
 	n := 0
 	for _, v := range loadVectors(t) {
@@ -224,11 +224,13 @@ func TestMicroRatioVsC(t *testing.T) {
 		ratio := float64(len(ours)) / float64(v.Cbytes)
 		t.Logf("%s: %d bytes, C %d (x%.4f)", v.Input, len(ours), v.Cbytes, ratio)
 		limit := 1.01 * float64(v.Cbytes)
-		if len(input) < 1024 {
-			// Known gap: on micro255b's single 248-byte zstd stream
-			// klauspost's entropy tables cost 5-13 bytes more than C's,
-			// and 1% of a 184-byte chunk is under 2 bytes.
-			limit = float64(v.Cbytes + 16)
+		if filepath.Base(v.Input) == "micro255b.bin" {
+			// The one known miss (issue 2's bar is 1.01x): klauspost's
+			// zstd codes micro255b's 248-byte stream in 139 bytes where
+			// C's level 15 needs 129 (klauspost's best level: 134), so the
+			// chunk is 194 bytes against C's 184. Held at that, so it can
+			// only get better.
+			limit = 194
 		}
 		if float64(len(ours)) > limit {
 			t.Errorf("%s: %d bytes, more than the limit %.0f (C: %d)", v.Input, len(ours), limit, v.Cbytes)

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/blosc"
 )
 
 // File is one archived file with its checked layout.
@@ -145,14 +146,14 @@ func (s *Set) layoutPart(p *Part, buf []byte) ([]byte, error) {
 	}
 	p.Raw = p.Stored
 	if p.Compressed() {
-		var h chunkHeader
+		var h blosc.Header
 		if h, buf, err = s.readHeader(m, p.Dataset, info, buf); err != nil {
 			return buf, fmt.Errorf("%s: %w", where, err)
 		}
-		if h.CBytes != p.Stored {
+		if int64(h.CBytes) != p.Stored {
 			return buf, fmt.Errorf("%s: the Blosc2 header says %d stored bytes, the dataset has %d", where, h.CBytes, p.Stored)
 		}
-		p.Raw = h.NBytes
+		p.Raw = int64(h.NBytes)
 	}
 	if p.Raw > s.ChunkSize {
 		return buf, fmt.Errorf("%s: %d decoded bytes exceed the set's chunk size %d", where, p.Raw, s.ChunkSize)
@@ -165,20 +166,20 @@ func (s *Set) layoutPart(p *Part, buf []byte) ([]byte, error) {
 
 // readHeader reads a compressed payload's chunk header: 32 bytes at the
 // payload's offset, or the whole payload when it has no fixed offset.
-func (s *Set) readHeader(m *Member, dataset string, info archive.DatasetInfo, buf []byte) (chunkHeader, []byte, error) {
+func (s *Set) readHeader(m *Member, dataset string, info archive.DatasetInfo, buf []byte) (blosc.Header, []byte, error) {
 	if info.Offset >= 0 {
-		buf = slices.Grow(buf[:0], maxHeader)[:min(info.Size, maxHeader)]
+		buf = slices.Grow(buf[:0], blosc.MaxHeaderLen)[:min(info.Size, blosc.MaxHeaderLen)]
 		if _, err := m.f.ReadAt(buf, info.Offset); err != nil {
-			return chunkHeader{}, buf, fmt.Errorf("reading the chunk header: %w", err)
+			return blosc.Header{}, buf, fmt.Errorf("reading the chunk header: %w", err)
 		}
-		h, err := parseHeader(buf)
+		h, err := blosc.ParseHeader(buf)
 		return h, buf, err
 	}
 	payload, err := m.R.ReadPayload(dataset, buf[:0])
 	if err != nil {
-		return chunkHeader{}, buf, err
+		return blosc.Header{}, buf, err
 	}
-	h, err := parseHeader(payload)
+	h, err := blosc.ParseHeader(payload)
 	return h, payload, err
 }
 

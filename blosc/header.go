@@ -13,9 +13,13 @@ import (
 const (
 	minHeaderLen      = 16
 	extendedHeaderLen = 32
-	maxBlockSize      = 536866816 // BLOSC2_MAXBLOCKSIZE
-	maxDictSize       = 128 * 1024
-	maxFormatVersion  = 5 // newest chunk format this package reads
+
+	// MaxHeaderLen is the longest chunk header (the extended one): reading
+	// this many bytes of a chunk is enough for ParseHeader.
+	MaxHeaderLen     = extendedHeaderLen
+	maxBlockSize     = 536866816 // BLOSC2_MAXBLOCKSIZE
+	maxDictSize      = 128 * 1024
+	maxFormatVersion = 5 // newest chunk format this package reads
 )
 
 // Bits of the flags byte (offset 2).

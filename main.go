@@ -27,7 +27,7 @@ const (
 )
 
 func main() {
-	defer startProfile()()
+	stopProfile := startProfile()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newApp().RunContext(ctx, os.Args)
 	interrupted := ctx.Err() != nil
@@ -41,11 +41,10 @@ func main() {
 	os.Exit(code)
 }
 
-var stopProfile = func() {}
-
 // startProfile writes a CPU profile to $HDF5VAULT_CPUPROFILE when it is set:
-// a developer's aid for the pipeline's throughput (go tool pprof).
-func startProfile() func() {
+// a developer's aid for the pipeline's throughput (go tool pprof). The
+// returned func stops it; main calls it before os.Exit, which skips defers.
+func startProfile() (stop func()) {
 	path := os.Getenv("HDF5VAULT_CPUPROFILE")
 	if path == "" {
 		return func() {}
@@ -58,8 +57,7 @@ func startProfile() func() {
 		fmt.Fprintln(os.Stderr, "hdf5vault: cpu profile:", err)
 		return func() {}
 	}
-	stopProfile = func() { pprof.StopCPUProfile(); f.Close() }
-	return stopProfile
+	return func() { pprof.StopCPUProfile(); f.Close() }
 }
 
 func newApp() *cli.App {

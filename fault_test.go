@@ -378,7 +378,8 @@ func TestFaultDiskFull(t *testing.T) {
 }
 
 // TestFaultSourceChanges: a file that cannot be read, one deleted after the
-// walk, and one growing while read each fail the run naming the file.
+// walk, one growing while read and one truncated while mapped each fail the
+// run naming the file.
 func TestFaultSourceChanges(t *testing.T) {
 	t.Run("unreadable", func(t *testing.T) {
 		src := copyFixtureTree(t)
@@ -468,6 +469,45 @@ func TestFaultSourceChanges(t *testing.T) {
 		sameState(t, before, treeState(t, src), field)
 		os.WriteFile(p, saved, 0o644)
 		cleanRun(t, src, out, "grow")
+	})
+
+	// Fields of 1.5 MiB are mapped, not read. Truncating every field under
+	// the run hits the one being compressed (a fault on its mapping, or its
+	// size after the read) and the ones not yet opened (size changed since
+	// the walk): the run fails naming a field, and does not crash.
+	t.Run("truncated", func(t *testing.T) {
+		big := filepath.Join(t.TempDir(), "acq")
+		if _, err := bench.Generate(big, bench.FieldSpec(40, 3<<19, 5)); err != nil {
+			t.Fatal(err)
+		}
+		saved := map[string][]byte{}
+		filepath.WalkDir(big, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && strings.HasSuffix(p, ".tif") {
+				saved[p], err = os.ReadFile(p)
+			}
+			return err
+		})
+		out := t.TempDir()
+		cmd, errb := startCreate(t, big, out, "cut", 1<<20)
+		for p := range saved {
+			if err := os.Truncate(p, 1000); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := cmd.Wait()
+		if code := exitOf(err); code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+		}
+		msg := errb.String()
+		t.Log(strings.TrimSpace(msg))
+		if !strings.Contains(msg, ".tif") || !(strings.Contains(msg, "size changed") || strings.Contains(msg, "shrank")) {
+			t.Errorf("the message does not name a field and its cause:\n%s", msg)
+		}
+		noArchive(t, out, "cut", true)
+		for p, b := range saved {
+			os.WriteFile(p, b, 0o644)
+		}
+		cleanRun(t, big, out, "cut")
 	})
 }
 

@@ -25,10 +25,15 @@ type fileRec struct {
 
 // part is one part of a file travelling through the stages.
 type part struct {
-	file    *fileRec
-	k       int
-	raw     *Buf // the part's bytes (length = part size)
-	dst     *Buf // the compressor's output buffer, nil if not compressing
+	file *fileRec
+	k    int
+	src  []byte // the part's bytes: raw.B, or a mapping of the file
+	raw  *Buf   // src's buffer, or only its weight in the pool when mapped
+	dst  *Buf   // the compressor's output buffer, nil if not compressing
+
+	// A mapped part: the mapping to unmap and the open file it came from.
+	mapping []byte
+	mapped  *srcFile
 	payload []byte
 	comp    bool   // payload is a Blosc2 chunk
 	dataset string // set by the router

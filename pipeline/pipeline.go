@@ -131,11 +131,12 @@ func (r *run) store(ctx context.Context) error {
 	// parts: each item already holds reserved pool buffers, so the capacity
 	// adds no memory beyond the budget; one per compressor keeps them busy.
 	parts := make(chan *part, r.cfg.Jobs)
-	// toWriter: one slot each, so a compressor rarely waits on a writer
-	// busy with the previous payload; the payloads are pool memory too.
+	// toWriter: a slot per compressor, so that no compressor waits while a
+	// writer stores an earlier payload (with one slot they waited about 1%
+	// of a run); the payloads are pool memory too.
 	toWriter := make([]chan *part, len(r.cfg.Writers))
 	for i := range toWriter {
-		toWriter[i] = make(chan *part, 1)
+		toWriter[i] = make(chan *part, r.cfg.Jobs)
 	}
 
 	scanDone := r.startScan(ctx, g)

@@ -33,6 +33,7 @@ type Buf struct {
 
 type waiter struct {
 	sizes [2]int
+	bare  bool // sizes[0] is budget only, with no buffer (ReserveWeight)
 	got   [2]*Buf
 	ready chan struct{}
 }
@@ -65,7 +66,16 @@ func (p *Pool) Held() int64 {
 // Reserve returns buffers of length a and b (b may be 0: no second buffer),
 // reserved together so a part never holds one while waiting for the other.
 func (p *Pool) Reserve(ctx context.Context, a, b int) (*Buf, *Buf, error) {
-	w := &waiter{sizes: [2]int{a, b}}
+	return p.reserve(ctx, &waiter{sizes: [2]int{a, b}})
+}
+
+// ReserveWeight is Reserve for memory the caller already has, such as a
+// mapped file: the first Buf holds a bytes of budget but no buffer.
+func (p *Pool) ReserveWeight(ctx context.Context, a, b int) (*Buf, *Buf, error) {
+	return p.reserve(ctx, &waiter{sizes: [2]int{a, b}, bare: true})
+}
+
+func (p *Pool) reserve(ctx context.Context, w *waiter) (*Buf, *Buf, error) {
 	p.mu.Lock()
 	if len(p.waiters) == 0 && p.tryLocked(w) {
 		p.mu.Unlock()
@@ -137,7 +147,9 @@ func (p *Pool) tryLocked(w *waiter) bool {
 			continue
 		}
 		c := classOf(n)
-		if l := p.idle[c]; len(l) > 0 {
+		if i == 0 && w.bare {
+			need[i] = int64(n)
+		} else if l := p.idle[c]; len(l) > 0 {
 			reuse[i], p.idle[c] = l[len(l)-1], l[:len(l)-1]
 		} else {
 			need[i] = int64(c)
@@ -162,6 +174,10 @@ func (p *Pool) tryLocked(w *waiter) bool {
 	for i, n := range w.sizes {
 		switch {
 		case n <= 0:
+		case i == 0 && w.bare:
+			wi := min(need[i], left)
+			left -= wi
+			w.got[i] = &Buf{w: wi}
 		case reuse[i] != nil:
 			w.got[i] = &Buf{B: reuse[i][:n], w: int64(cap(reuse[i]))}
 		default:

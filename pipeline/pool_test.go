@@ -104,3 +104,28 @@ func TestPoolOversizedRunsAlone(t *testing.T) {
 		t.Fatalf("held %d after everything returned (oversized buffers are not kept)", p.Held())
 	}
 }
+
+// TestPoolReserveWeight: a weight-only reservation holds budget without a
+// buffer, blocks others like a real one, and gives the budget back on Put
+// without becoming an idle buffer.
+func TestPoolReserveWeight(t *testing.T) {
+	p := NewPool(64 << 10)
+	ctx := context.Background()
+	w, dst, err := p.ReserveWeight(ctx, 50000, 12000)
+	if err != nil || w.B != nil || len(dst.B) != 12000 {
+		t.Fatalf("err %v, weight buffer %v, dst %d bytes", err, w.B, len(dst.B))
+	}
+	if held := p.Held(); held != 50000+int64(classOf(12000)) {
+		t.Fatalf("held %d, want the weight plus the dst class", held)
+	}
+	cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := p.Reserve(cctx, 8000, 0); err == nil {
+		t.Fatal("a reservation beyond the budget was granted next to a weight")
+	}
+	p.Put(w)
+	p.Put(dst)
+	if held := p.Held(); held != int64(classOf(12000)) {
+		t.Fatalf("held %d after Put: only the idle dst buffer should stay", held)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
@@ -48,18 +49,26 @@ func (r *run) skip(f *fileRec, err error) {
 	r.res.Unreadable = append(r.res.Unreadable, walker.Skip{Path: f.Rel, Reason: err.Error()})
 }
 
-// readFile reads f part by part into pool buffers, hashing as it goes, and
-// checks that the file is the one the walk saw: same size, no growth, not
-// modified while read. sent counts parts already handed on.
+// readFile reads f part by part into pool buffers (or maps the parts, see
+// mapMin), hashing as it goes, and checks that the file is the one the walk
+// saw: same size, no growth, not modified while read. sent counts parts
+// already handed on.
 func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sent int, err error) {
 	fh, err := r.cfg.Open(f.Path)
 	if err != nil {
 		return 0, err
 	}
-	defer fh.Close()
 	before, err := fh.Stat()
 	if err != nil {
+		fh.Close()
 		return 0, err
+	}
+	var src *srcFile
+	if osf, ok := fh.(*os.File); ok && r.mappable(f) {
+		src = newSrcFile(osf, before)
+		defer src.unref()
+	} else {
+		defer fh.Close()
 	}
 	if !before.Mode().IsRegular() {
 		return 0, errors.New("no longer a regular file")
@@ -69,16 +78,20 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 	}
 	h := archive.NewChecksum()
 	for k := range f.nparts {
-		p, err := r.readPart(ctx, fh, f, k)
+		p, err := r.readPart(ctx, fh, src, f, k)
+		if err == nil {
+			err = guard(func() error { _, err := h.Write(p.src); return err })
+			if err == nil && k == f.nparts-1 {
+				err = r.unchanged(fh, src, before)
+			}
+			if err != nil {
+				r.release(p)
+			}
+		}
 		if err != nil {
 			return sent, err
 		}
-		h.Write(p.raw.B)
 		if k == f.nparts-1 {
-			if err := unchanged(fh, before); err != nil {
-				r.release(p)
-				return sent, err
-			}
 			f.checksum = h.String()
 			f.mtimeNs = before.ModTime().UnixNano()
 			f.mode = uint32(before.Mode().Perm())
@@ -94,12 +107,23 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 	return sent, nil
 }
 
-// readPart reserves the buffers of part k and fills the raw one.
-func (r *run) readPart(ctx context.Context, fh File, f *fileRec, k int) (*part, error) {
+// mappable is whether f's parts are mapped rather than read: large parts
+// that a compressor will read on its own goroutine (with -t above 1 the
+// blocks are read by the encoder's workers, where a fault cannot be caught).
+func (r *run) mappable(f *fileRec) bool {
+	return canMap && r.cfg.Compress && r.cfg.Blosc.Threads <= 1 && min(f.Size, r.cfg.ChunkSize) >= mapMin
+}
+
+// readPart reserves the buffers of part k and fills the raw one, or maps
+// the part when src is set.
+func (r *run) readPart(ctx context.Context, fh File, src *srcFile, f *fileRec, k int) (*part, error) {
 	n := int(r.partLen(f, k))
 	dstLen := 0
 	if r.cfg.Compress && n > 0 {
 		dstLen = blosc.MaxEncodedLen(n)
+	}
+	if src != nil {
+		return r.mapPart(ctx, src, f, k, n, dstLen)
 	}
 	raw, dst, err := r.pool.Reserve(ctx, n, dstLen)
 	if err != nil {
@@ -109,36 +133,71 @@ func (r *run) readPart(ctx context.Context, fh File, f *fileRec, k int) (*part, 
 	if raw == nil {
 		p.raw = &Buf{} // an empty file: nothing reserved
 	}
-	if _, err := io.ReadFull(fh, p.raw.B); err != nil {
+	p.src = p.raw.B
+	if _, err := io.ReadFull(fh, p.src); err != nil {
 		r.release(p)
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, errors.New("file shrank while being read")
+			return nil, errShrank
 		}
 		return nil, err
 	}
 	return p, nil
 }
 
+// mapPart maps part k of a mapped file. The mapping still counts against
+// the memory budget: its pages are resident while it is in flight.
+func (r *run) mapPart(ctx context.Context, src *srcFile, f *fileRec, k, n, dstLen int) (*part, error) {
+	weight, dst, err := r.pool.ReserveWeight(ctx, n, dstLen)
+	if err != nil {
+		return nil, err
+	}
+	p := &part{file: f, k: k, raw: weight, dst: dst}
+	p.src, p.mapping, err = mapPart(src.f, int64(k)*r.cfg.ChunkSize, n)
+	if err != nil {
+		r.release(p)
+		return nil, err
+	}
+	src.ref()
+	p.mapped = src
+	return p, nil
+}
+
 // unchanged checks, after the last byte, that the file has no more bytes
 // and was not modified while it was read.
-func unchanged(fh File, before fs.FileInfo) error {
+func (r *run) unchanged(fh File, src *srcFile, before fs.FileInfo) error {
+	if src != nil {
+		return src.unchanged() // a mapped file's size is its stat
+	}
 	var one [1]byte
 	if n, _ := fh.Read(one[:]); n > 0 {
-		return errors.New("file grew while being read")
+		return errGrew
 	}
 	after, err := fh.Stat()
 	if err != nil {
 		return err
 	}
 	if after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
-		return errors.New("file was modified while being read")
+		return errModified
 	}
 	return nil
 }
 
-// release returns a part's buffers to the pool.
+// release returns a part's buffers to the pool and drops its mapping.
 func (r *run) release(p *part) {
+	r.unmapPart(p)
 	r.pool.Put(p.raw)
 	r.pool.Put(p.dst)
-	p.raw, p.dst = nil, nil
+	p.raw, p.dst, p.src = nil, nil, nil
+}
+
+// unmapPart drops a mapped part's mapping, its reference to the file and
+// the budget it held; other parts are left alone.
+func (r *run) unmapPart(p *part) {
+	if p.mapping == nil {
+		return
+	}
+	unmap(p.mapping)
+	p.mapped.unref()
+	r.pool.Put(p.raw)
+	p.mapping, p.mapped, p.raw, p.src = nil, nil, nil, nil
 }

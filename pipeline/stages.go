@@ -51,22 +51,56 @@ func (r *run) compress(ctx context.Context, parts <-chan *part, toWriter []chan 
 // bytes, else the raw bytes (the original's rule). The buffer not used is
 // returned to the pool at once.
 func (r *run) encode(enc *blosc.Encoder, p *part) error {
-	p.payload = p.raw.B
+	if p.mapping != nil {
+		return r.encodeMapped(enc, p)
+	}
+	p.payload = p.src
 	if enc == nil || p.dst == nil {
 		return nil
 	}
-	out, err := enc.EncodeAll(p.raw.B, p.dst.B[:0])
+	out, err := enc.EncodeAll(p.src, p.dst.B[:0])
 	if err != nil {
 		return fmt.Errorf("%s: compressing part %d: %w", p.file.Path, p.k, err)
 	}
-	if len(out) < len(p.raw.B) {
+	if len(out) < len(p.src) {
 		p.payload, p.comp = out, true
 		r.pool.Put(p.raw)
-		p.raw = nil
+		p.raw, p.src = nil, nil
 		return nil
 	}
 	r.pool.Put(p.dst)
 	p.dst = nil
+	return nil
+}
+
+// encodeMapped is encode for a mapped part. The payload always ends up in
+// the dst buffer (raw bytes are copied there when compression does not
+// help), so the mapping is dropped here and no writer ever touches it. A
+// file truncated or modified while mapped fails the part.
+func (r *run) encodeMapped(enc *blosc.Encoder, p *part) error {
+	var out []byte
+	err := guard(func() (err error) {
+		if testHookMapped != nil {
+			testHookMapped(p)
+		}
+		if out, err = enc.EncodeAll(p.src, p.dst.B[:0]); err != nil {
+			return fmt.Errorf("compressing part %d: %w", p.k, err)
+		}
+		p.comp = len(out) < len(p.src)
+		if !p.comp {
+			out = append(p.dst.B[:0], p.src...) // dst holds MaxEncodedLen bytes
+		}
+		return nil
+	})
+	if err == nil {
+		err = p.mapped.unchanged()
+	}
+	r.unmapPart(p)
+	if err != nil {
+		p.comp = false
+		return fmt.Errorf("%s: %w", p.file.Path, err)
+	}
+	p.payload = out
 	return nil
 }
 

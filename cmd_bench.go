@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,8 +19,9 @@ import (
 // compression bound.
 const boundLimit = 4 << 30
 
-// boundRuns is how often the in-memory bound is measured.
-const boundRuns = 3
+// boundRounds is how often the in-memory bound and create at defaults are
+// measured, alternately (--rounds).
+const boundRounds = 5
 
 func benchCommand() *cli.Command {
 	return &cli.Command{
@@ -29,7 +31,9 @@ func benchCommand() *cli.Command {
 		Description: "Generates 16-bit TIFF fields (or small files, --small) or takes --dir, then runs this\n" +
 			"binary's create, unpack and verify over settings (clevel 1/5/8, zstd/lz4, jobs, writers 1-4),\n" +
 			"printing wall time, MB/s, files/s, ratio and the child's peak RSS, next to the speed of\n" +
-			"compressing the same files in memory on every core (no I/O).",
+			"compressing the same files in memory on every core (no I/O). That bound and create at its\n" +
+			"defaults then run alternately --rounds times, and bench prints which share of the bound\n" +
+			"create reached (the goal: at least 90%).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Usage: "measure this directory instead of a generated one"},
 			&cli.IntFlag{Name: "fields", Value: 256, Usage: "generate `N` TIFF fields (--quick: 32)"},
@@ -39,6 +43,7 @@ func benchCommand() *cli.Command {
 			&cli.IntFlag{Name: "size", Value: 8192, Usage: "with --small: `BYTES` per file"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "generator seed: the same seed gives the same bytes"},
 			&cli.StringFlag{Name: "csv", Usage: "also write the results to `FILE` as CSV"},
+			&cli.IntFlag{Name: "rounds", Value: boundRounds, Usage: "compare create with the in-memory bound `N` times, alternately (--quick: 2)"},
 			&cli.BoolFlag{Name: "quick", Usage: "a smaller acquisition and three settings"},
 			&cli.StringFlag{Name: "generate", Usage: "only write the acquisition into `DIR` (no measurements)"},
 			&cli.StringFlag{Name: "work", Usage: "scratch `DIR` for the acquisition and archives (default: the temp dir)"},
@@ -89,19 +94,61 @@ func runBench(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	// The bound runs last: holding the whole source in memory raises our own
-	// peak RSS, which would hide the children's smaller peaks.
-	bound, boundErr := memoryBound(c.Context, src, tree)
+	// The comparison runs last: holding the whole source in memory raises
+	// our own peak RSS, which would hide the matrix children's smaller peaks.
+	rounds := c.Int("rounds")
+	if c.Bool("quick") && !c.IsSet("rounds") {
+		rounds = 2
+	}
+	cmp, cmpErr := compareBound(c.Context, log, r, tree, rounds)
 	if c.Context.Err() != nil {
 		return c.Context.Err()
 	}
-	if boundErr != nil {
-		fmt.Fprintf(log, "in-memory bound skipped: %v\n", boundErr)
-	} else {
-		results = append([]bench.Result{bound}, results...)
-		fmt.Fprintf(log, "%s %s: %.1f MB/s\n", bound.Op, bound.Setting, bound.MBps())
+	if cmpErr != nil {
+		fmt.Fprintf(log, "in-memory bound skipped: %v\n", cmpErr)
 	}
-	return report(out, c.String("csv"), results, bound, boundErr == nil, failed)
+	return report(out, c.String("csv"), results, cmp, cmpErr == nil, failed)
+}
+
+// compareBound measures the in-memory bound (the source compressed from
+// memory with create's defaults on every core) and create at its defaults
+// alternately, rounds times.
+func compareBound(ctx context.Context, log io.Writer, r *bench.Runner, tree bench.Stats, rounds int) (bench.Comparison, error) {
+	if rounds < 1 {
+		return bench.Comparison{}, errors.New("--rounds is below 1")
+	}
+	if tree.Bytes > boundLimit {
+		return bench.Comparison{}, fmt.Errorf("%s holds %d bytes, more than the %d read into memory", r.Src, tree.Bytes, boundLimit)
+	}
+	files, err := bench.LoadTree(r.Src)
+	if err != nil {
+		return bench.Comparison{}, err
+	}
+	cpus := runtime.NumCPU()
+	defaults := bench.Setting{Codec: "zstd", Level: 8, Jobs: cpus, Writers: 2} // create's
+	var pairs []bench.Pair
+	for i := range rounds {
+		bound, err := bench.CompressBound(ctx, files, blosc.DefaultOptions(), cpus)
+		if err != nil {
+			return bench.Comparison{}, err
+		}
+		create, err := r.Create(ctx, defaults, 100+i)
+		if err != nil {
+			return bench.Comparison{}, err
+		}
+		p := bench.Pair{Bound: bound, Create: create}
+		if create.Err != "" {
+			fmt.Fprintf(log, "round %d: bound %.1f MB/s, create FAILED: %s\n", i+1, bound.MBps(), create.Err)
+		} else {
+			fmt.Fprintf(log, "round %d: bound %.1f MB/s, create %.1f MB/s (%.0f%%)\n", i+1, bound.MBps(), create.MBps(), 100*p.Share())
+		}
+		pairs = append(pairs, p)
+	}
+	cmp, ok := bench.Compare(pairs)
+	if !ok {
+		return cmp, fmt.Errorf("no create at defaults succeeded: %s", cmp.FailedCreate)
+	}
+	return cmp, nil
 }
 
 // runMatrix runs every setting, logging each result as it comes, and counts
@@ -164,39 +211,22 @@ func benchSpec(c *cli.Context) (bench.Spec, error) {
 	return bench.FieldSpec(fields, c.Int("field-size"), c.Uint64("seed")), nil
 }
 
-// memoryBound compresses the source in memory with the original's settings
-// on every core, boundRuns times, and keeps the fastest: an upper bound.
-func memoryBound(ctx context.Context, src string, tree bench.Stats) (bench.Result, error) {
-	if tree.Bytes > boundLimit {
-		return bench.Result{}, fmt.Errorf("%s holds %d bytes, more than the %d read into memory", src, tree.Bytes, boundLimit)
+// report prints the table (with the fastest bound first) and the
+// comparison, and writes the CSV (with every round of the comparison).
+func report(out io.Writer, csvPath string, results []bench.Result, cmp bench.Comparison, haveCmp bool, failed int) error {
+	table, rows := results, results
+	if haveCmp {
+		table = append([]bench.Result{cmp.Bound}, results...)
+		rows = append(cmp.Rows(), results...)
 	}
-	files, err := bench.LoadTree(src)
-	if err != nil {
-		return bench.Result{}, err
-	}
-	var best bench.Result
-	for i := range boundRuns {
-		r, err := bench.CompressBound(ctx, files, blosc.DefaultOptions(), runtime.NumCPU())
-		if err != nil {
-			return bench.Result{}, err
-		}
-		if i == 0 || r.Wall < best.Wall {
-			best = r
-		}
-	}
-	return best, nil
-}
-
-// report prints the table and the create-versus-bound line, and writes the CSV.
-func report(out io.Writer, csvPath string, results []bench.Result, bound bench.Result, haveBound bool, failed int) error {
 	fmt.Fprintln(out)
-	if err := bench.WriteTable(out, results); err != nil {
+	if err := bench.WriteTable(out, table); err != nil {
 		return err
 	}
-	if haveBound {
-		if best, share, ok := bench.BoundShare(results, bound); ok {
-			fmt.Fprintf(out, "\ncreate %s reached %.0f%% of the in-memory bound (%.1f of %.1f MB/s)\n",
-				best.Setting, 100*share, best.MBps(), bound.MBps())
+	if haveCmp {
+		fmt.Fprintln(out)
+		if err := cmp.Write(out); err != nil {
+			return err
 		}
 	}
 	if csvPath != "" {
@@ -204,7 +234,7 @@ func report(out io.Writer, csvPath string, results []bench.Result, bound bench.R
 		if err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
-		if err := bench.WriteCSV(f, results); err != nil {
+		if err := bench.WriteCSV(f, rows); err != nil {
 			f.Close()
 			return fmt.Errorf("bench: write %s: %w", csvPath, err)
 		}

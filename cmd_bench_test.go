@@ -67,21 +67,31 @@ func TestBenchReport(t *testing.T) {
 		Files: 2, Bytes: 100e6, Stored: 50e6, Wall: time.Second}}
 	bound := bench.Result{Setting: bench.Setting{Codec: "zstd", Level: 8, Jobs: 2}, Op: bench.OpMemory,
 		Bytes: 100e6, Wall: 500 * time.Millisecond}
+	paired := bench.Result{Setting: bench.Setting{Codec: "zstd", Level: 8, Jobs: 2, Writers: 2}, Op: bench.OpCreate,
+		Bytes: 100e6, Wall: 625 * time.Millisecond}
+	cmp, ok := bench.Compare([]bench.Pair{{Bound: bound, Create: paired}, {Bound: bound, Create: paired}})
+	if !ok {
+		t.Fatal("no comparison")
+	}
 	var out bytes.Buffer
 	csvPath := filepath.Join(t.TempDir(), "b.csv")
-	if err := report(&out, csvPath, append([]bench.Result{bound}, rs...), bound, true, 0); err != nil {
+	if err := report(&out, csvPath, rs, cmp, true, 0); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "create zstd c8 j2 w1 reached 50% of the in-memory bound (100.0 of 200.0 MB/s)") {
-		t.Errorf("no bound line in:\n%s", out.String())
+	for _, want := range []string{"compress-in-memory", "create zstd c8 j2 w2 reached 80% of the in-memory bound"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("no %q in:\n%s", want, out.String())
+		}
 	}
-	if b, err := os.ReadFile(csvPath); err != nil || strings.Count(string(b), "\n") != 3 {
+	// A header, the matrix row, and two rounds of bound and create.
+	b, err := os.ReadFile(csvPath)
+	if err != nil || strings.Count(string(b), "\n") != 6 || strings.Count(string(b), bench.OpPaired) != 2 {
 		t.Errorf("CSV %q, %v", b, err)
 	}
-	if err := report(&out, filepath.Join(t.TempDir(), "missing", "b.csv"), rs, bound, true, 0); err == nil {
+	if err := report(&out, filepath.Join(t.TempDir(), "missing", "b.csv"), rs, cmp, true, 0); err == nil {
 		t.Error("an unwritable CSV path was not reported")
 	}
-	if err := report(&out, "", rs, bound, false, 1); err == nil || !strings.Contains(err.Error(), "1 runs failed") {
+	if err := report(&out, "", rs, cmp, false, 1); err == nil || !strings.Contains(err.Error(), "1 runs failed") {
 		t.Errorf("failed runs: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ const (
 	OpUnpack = "unpack"
 	OpVerify = "verify"
 	OpMemory = "compress-in-memory"
+	OpPaired = "create-vs-bound" // create at defaults, run right after a bound
 )
 
 // Result is one measured run.
@@ -106,27 +107,4 @@ func WriteCSV(w io.Writer, rs []Result) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// BoundShare compares the fastest successful create at the bound's codec
-// and level, on all the bound's cores, with the bound: its MB/s as a
-// fraction of the bound's. ok is false when there is nothing to compare.
-func BoundShare(rs []Result, bound Result) (best Result, share float64, ok bool) {
-	if bound.Err != "" || bound.MBps() <= 0 {
-		return Result{}, 0, false
-	}
-	for _, r := range rs {
-		s := r.Setting
-		if r.Op != OpCreate || r.Err != "" || s.Codec != bound.Setting.Codec || s.Level != bound.Setting.Level ||
-			s.Jobs != bound.Setting.Jobs {
-			continue
-		}
-		if !ok || r.MBps() > best.MBps() {
-			best, ok = r, true
-		}
-	}
-	if !ok {
-		return Result{}, 0, false
-	}
-	return best, best.MBps() / bound.MBps(), true
 }

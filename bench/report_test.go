@@ -81,22 +81,3 @@ func TestWriteCSV(t *testing.T) {
 		t.Errorf("error column %q", got)
 	}
 }
-
-func TestBoundShare(t *testing.T) {
-	bound := Result{Setting: Setting{"zstd", 8, 2, 0}, Op: OpMemory, Bytes: 100e6, Wall: time.Second} // 100 MB/s
-	rs := []Result{
-		{Setting: Setting{"zstd", 8, 2, 1}, Op: OpCreate, Bytes: 100e6, Wall: 2 * time.Second},         // 50
-		{Setting: Setting{"zstd", 8, 2, 2}, Op: OpCreate, Bytes: 100e6, Wall: 1250 * time.Millisecond}, // 80
-		{Setting: Setting{"zstd", 8, 1, 1}, Op: OpCreate, Bytes: 100e6, Wall: time.Second / 2},         // other jobs
-		{Setting: Setting{"lz4", 8, 2, 1}, Op: OpCreate, Bytes: 100e6, Wall: time.Second / 4},          // other codec
-		{Setting: Setting{"zstd", 8, 2, 3}, Op: OpUnpack, Bytes: 100e6, Wall: time.Second / 4},         // not create
-		{Setting: Setting{"zstd", 8, 2, 4}, Op: OpCreate, Bytes: 100e6, Wall: time.Second / 4, Err: "x"},
-	}
-	best, share, ok := BoundShare(rs, bound)
-	if !ok || best.Setting.Writers != 2 || share < 0.79 || share > 0.81 {
-		t.Errorf("best %v share %.3f ok %v, want w2 at 0.80", best.Setting, share, ok)
-	}
-	if _, _, ok := BoundShare(rs[2:], bound); ok {
-		t.Error("found a comparable create where there is none")
-	}
-}

@@ -24,23 +24,17 @@ type Runner struct {
 // Result with Err set, not an error; err is for the runner's own failures
 // and interrupts.
 func (r *Runner) Run(ctx context.Context, s Setting, n int) ([]Result, error) {
-	dir := filepath.Join(r.Work, fmt.Sprintf("run%02d", n))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := r.scratch(n)
+	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
 	base := filepath.Join(dir, "archive")
-
-	create := r.child(ctx, s, OpCreate, s.CreateArgs(r.Src, base, filepath.Join(dir, "create.json")))
+	create := r.create(ctx, s, dir)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	if create.Err != "" {
-		return []Result{create}, nil
-	}
-	stored, err := archiveBytes(base)
-	if err != nil {
-		create.Err = err.Error()
 		return []Result{create}, nil
 	}
 
@@ -59,9 +53,43 @@ func (r *Runner) Run(ctx context.Context, s Setting, n int) ([]Result, error) {
 	}
 	out := []Result{create, unpack, verify}
 	for i := range out {
-		out[i].Stored = stored
+		out[i].Stored = create.Stored
 	}
 	return out, nil
+}
+
+// Create runs create alone with one setting (in scratch directory n,
+// removed afterwards) and measures it; see Run for errors.
+func (r *Runner) Create(ctx context.Context, s Setting, n int) (Result, error) {
+	dir, err := r.scratch(n)
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+	res := r.create(ctx, s, dir)
+	return res, ctx.Err()
+}
+
+// scratch makes the directory of run n.
+func (r *Runner) scratch(n int) (string, error) {
+	dir := filepath.Join(r.Work, fmt.Sprintf("run%02d", n))
+	return dir, os.MkdirAll(dir, 0o755)
+}
+
+// create runs create into dir/archive and sets Stored from what it wrote;
+// an archive that is missing fails the run.
+func (r *Runner) create(ctx context.Context, s Setting, dir string) Result {
+	base := filepath.Join(dir, "archive")
+	res := r.child(ctx, s, OpCreate, s.CreateArgs(r.Src, base, filepath.Join(dir, "create.json")))
+	if res.Err != "" || ctx.Err() != nil {
+		return res
+	}
+	stored, err := archiveBytes(base)
+	if err != nil {
+		res.Err = err.Error()
+	}
+	res.Stored = stored
+	return res
 }
 
 // child runs one command and measures it. A failure's Err is the exit

@@ -77,6 +77,25 @@ func TestRunnerMeasuresEachCommand(t *testing.T) {
 	}
 }
 
+// TestRunnerCreate: Create runs create only, measures it and cleans up.
+func TestRunnerCreate(t *testing.T) {
+	r, log := fakeRunner(t)
+	res, err := r.Create(context.Background(), Setting{"zstd", 8, 2, 2}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Op != OpCreate || res.Err != "" || res.Ratio() != 4 || res.Wall <= 0 {
+		t.Errorf("result %+v", res)
+	}
+	b, _ := os.ReadFile(log)
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], "create ") {
+		t.Errorf("command lines:\n%s", b)
+	}
+	if left, _ := os.ReadDir(r.Work); len(left) != 0 {
+		t.Errorf("work directory not cleaned: %v", left)
+	}
+}
+
 func TestRunnerReportsFailures(t *testing.T) {
 	r, _ := fakeRunner(t)
 	t.Setenv("FAKE_VERIFY_FAILS", "1")

@@ -34,6 +34,7 @@ type part struct {
 	// A mapped part: the mapping to unmap and the open file it came from.
 	mapping []byte
 	mapped  *srcFile
+	hash    bool // the compressor computes the file's checksum (its only part)
 	payload []byte
 	comp    bool   // payload is a Blosc2 chunk
 	dataset string // set by the router

@@ -76,10 +76,15 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 	if before.Size() != f.Size {
 		return 0, fmt.Errorf("size changed from %d to %d bytes since the walk", f.Size, before.Size())
 	}
+	// A mapped file of one part is hashed by its compressor, on the core
+	// that then compresses it while the bytes are in its cache.
+	hashLater := src != nil && f.nparts == 1
 	h := archive.NewChecksum()
 	for k := range f.nparts {
 		p, err := r.readPart(ctx, fh, src, f, k)
-		if err == nil {
+		if err == nil && hashLater {
+			p.hash = true
+		} else if err == nil {
 			err = guard(func() error { _, err := h.Write(p.src); return err })
 			if err == nil && k == f.nparts-1 {
 				err = r.unchanged(fh, src, before)
@@ -92,7 +97,9 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 			return sent, err
 		}
 		if k == f.nparts-1 {
-			f.checksum = h.String()
+			if !hashLater {
+				f.checksum = h.String()
+			}
 			f.mtimeNs = before.ModTime().UnixNano()
 			f.mode = uint32(before.Mode().Perm())
 		}

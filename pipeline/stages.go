@@ -83,6 +83,11 @@ func (r *run) encodeMapped(enc *blosc.Encoder, p *part) error {
 		if testHookMapped != nil {
 			testHookMapped(p)
 		}
+		if p.hash {
+			h := archive.NewChecksum()
+			h.Write(p.src)
+			p.file.checksum = h.String()
+		}
 		if out, err = enc.EncodeAll(p.src, p.dst.B[:0]); err != nil {
 			return fmt.Errorf("compressing part %d: %w", p.k, err)
 		}

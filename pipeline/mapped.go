@@ -14,11 +14,10 @@ import (
 // up and tearing down a mapping.
 const mapMin = 1 << 20
 
-// errShrank is what a fault on a mapped part means: the file was truncated
-// after it was mapped, and its tail is gone.
-var errShrank = errors.New("file shrank while being read")
-
+// How a source file can change under the reader. errShrank is also what a
+// fault on a mapped part means: the file was truncated after it was mapped.
 var (
+	errShrank   = errors.New("file shrank while being read")
 	errGrew     = errors.New("file grew while being read")
 	errModified = errors.New("file was modified while being read")
 )

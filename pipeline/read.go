@@ -82,21 +82,23 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 	h := archive.NewChecksum()
 	for k := range f.nparts {
 		p, err := r.readPart(ctx, fh, src, f, k)
-		if err == nil && hashLater {
-			p.hash = true
-		} else if err == nil {
-			err = guard(func() error { _, err := h.Write(p.src); return err })
-			if err == nil && k == f.nparts-1 {
-				err = r.unchanged(fh, src, before)
-			}
-			if err != nil {
-				r.release(p)
-			}
-		}
 		if err != nil {
 			return sent, err
 		}
-		if k == f.nparts-1 {
+		last := k == f.nparts-1
+		if hashLater {
+			p.hash = true // and its compressor checks the file afterwards
+		} else {
+			err = guard(func() error { _, err := h.Write(p.src); return err })
+			if err == nil && last {
+				err = unchanged(fh, src, before)
+			}
+		}
+		if err != nil {
+			r.release(p)
+			return sent, err
+		}
+		if last {
 			if !hashLater {
 				f.checksum = h.String()
 			}
@@ -171,7 +173,7 @@ func (r *run) mapPart(ctx context.Context, src *srcFile, f *fileRec, k, n, dstLe
 
 // unchanged checks, after the last byte, that the file has no more bytes
 // and was not modified while it was read.
-func (r *run) unchanged(fh File, src *srcFile, before fs.FileInfo) error {
+func unchanged(fh File, src *srcFile, before fs.FileInfo) error {
 	if src != nil {
 		return src.unchanged() // a mapped file's size is its stat
 	}

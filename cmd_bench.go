@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -100,7 +99,8 @@ func runBench(c *cli.Context) error {
 	if c.Bool("quick") && !c.IsSet("rounds") {
 		rounds = 2
 	}
-	cmp, cmpErr := compareBound(c.Context, log, r, tree, rounds)
+	cmp, cmpFailed, cmpErr := compareBound(c.Context, log, r, tree, rounds)
+	failed += cmpFailed
 	if c.Context.Err() != nil {
 		return c.Context.Err()
 	}
@@ -112,17 +112,14 @@ func runBench(c *cli.Context) error {
 
 // compareBound measures the in-memory bound (the source compressed from
 // memory with create's defaults on every core) and create at its defaults
-// alternately, rounds times.
-func compareBound(ctx context.Context, log io.Writer, r *bench.Runner, tree bench.Stats, rounds int) (bench.Comparison, error) {
-	if rounds < 1 {
-		return bench.Comparison{}, errors.New("--rounds is below 1")
-	}
+// alternately, rounds times. failed counts the creates that failed.
+func compareBound(ctx context.Context, log io.Writer, r *bench.Runner, tree bench.Stats, rounds int) (cmp bench.Comparison, failed int, err error) {
 	if tree.Bytes > boundLimit {
-		return bench.Comparison{}, fmt.Errorf("%s holds %d bytes, more than the %d read into memory", r.Src, tree.Bytes, boundLimit)
+		return cmp, 0, fmt.Errorf("%s holds %d bytes, more than the %d read into memory", r.Src, tree.Bytes, boundLimit)
 	}
 	files, err := bench.LoadTree(r.Src)
 	if err != nil {
-		return bench.Comparison{}, err
+		return cmp, 0, err
 	}
 	cpus := runtime.NumCPU()
 	defaults := bench.Setting{Codec: "zstd", Level: 8, Jobs: cpus, Writers: 2} // create's
@@ -130,14 +127,15 @@ func compareBound(ctx context.Context, log io.Writer, r *bench.Runner, tree benc
 	for i := range rounds {
 		bound, err := bench.CompressBound(ctx, files, blosc.DefaultOptions(), cpus)
 		if err != nil {
-			return bench.Comparison{}, err
+			return cmp, failed, err
 		}
 		create, err := r.Create(ctx, defaults, 100+i)
 		if err != nil {
-			return bench.Comparison{}, err
+			return cmp, failed, err
 		}
 		p := bench.Pair{Bound: bound, Create: create}
 		if create.Err != "" {
+			failed++
 			fmt.Fprintf(log, "round %d: bound %.1f MB/s, create FAILED: %s\n", i+1, bound.MBps(), create.Err)
 		} else {
 			fmt.Fprintf(log, "round %d: bound %.1f MB/s, create %.1f MB/s (%.0f%%)\n", i+1, bound.MBps(), create.MBps(), 100*p.Share())
@@ -146,9 +144,9 @@ func compareBound(ctx context.Context, log io.Writer, r *bench.Runner, tree benc
 	}
 	cmp, ok := bench.Compare(pairs)
 	if !ok {
-		return cmp, fmt.Errorf("no create at defaults succeeded: %s", cmp.FailedCreate)
+		return cmp, failed, fmt.Errorf("no create at defaults succeeded: %s", cmp.FailedCreate)
 	}
-	return cmp, nil
+	return cmp, failed, nil
 }
 
 // runMatrix runs every setting, logging each result as it comes, and counts
@@ -202,6 +200,8 @@ func benchSpec(c *cli.Context) (bench.Spec, error) {
 		return bench.Spec{}, usagef("--dir measures an existing directory: drop --fields, --field-size, --small and --generate")
 	case c.Bool("small") && (c.IsSet("fields") || c.IsSet("field-size")):
 		return bench.Spec{}, usagef("--small generates small files: use --files and --size, not --fields")
+	case c.Int("rounds") < 1:
+		return bench.Spec{}, usagef("--rounds must be at least 1, got %d", c.Int("rounds"))
 	case fields <= 0 || c.Int("field-size") < 2 || files <= 0 || c.Int("size") < 0:
 		return bench.Spec{}, usagef("--fields, --files must be positive, --field-size at least 2, --size not negative")
 	}

@@ -26,6 +26,7 @@ func TestBenchRejectsConflictingFlags(t *testing.T) {
 		{"bench", "--field-size", "1"},
 		{"bench", "--small", "--files", "-1"},
 		{"bench", "extra-argument"},
+		{"bench", "--rounds", "0"},
 	} {
 		if code := runApp(args...); code != exitUsage {
 			t.Errorf("%q: exit %d, want %d", args, code, exitUsage)
@@ -93,5 +94,31 @@ func TestBenchReport(t *testing.T) {
 	}
 	if err := report(&out, "", rs, cmp, false, 1); err == nil || !strings.Contains(err.Error(), "1 runs failed") {
 		t.Errorf("failed runs: %v", err)
+	}
+}
+
+// TestCompareBoundCountsFailures: a create that fails in the rounds counts
+// as a failed run, and with none succeeding there is no comparison.
+func TestCompareBoundCountsFailures(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "hdf5vault")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\necho 'hdf5vault: disk full' >&2\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "src")
+	os.Mkdir(src, 0o755)
+	os.WriteFile(filepath.Join(src, "a"), bytes.Repeat([]byte("field "), 1000), 0o644)
+	tree, err := bench.TreeStats(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &bench.Runner{Exe: exe, Src: src, Work: filepath.Join(dir, "work"), Tree: tree}
+	var log bytes.Buffer
+	_, failed, err := compareBound(t.Context(), &log, r, tree, 3)
+	if failed != 3 || err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("failed %d, err %v", failed, err)
+	}
+	if strings.Count(log.String(), "create FAILED") != 3 {
+		t.Errorf("log:\n%s", log.String())
 	}
 }

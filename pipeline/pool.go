@@ -174,16 +174,15 @@ func (p *Pool) tryLocked(w *waiter) bool {
 	for i, n := range w.sizes {
 		switch {
 		case n <= 0:
-		case i == 0 && w.bare:
-			wi := min(need[i], left)
-			left -= wi
-			w.got[i] = &Buf{w: wi}
 		case reuse[i] != nil:
 			w.got[i] = &Buf{B: reuse[i][:n], w: int64(cap(reuse[i]))}
 		default:
 			wi := min(need[i], left)
 			left -= wi
-			w.got[i] = &Buf{B: make([]byte, n, classOf(n)), w: wi}
+			w.got[i] = &Buf{w: wi}
+			if i > 0 || !w.bare {
+				w.got[i].B = make([]byte, n, classOf(n))
+			}
 		}
 	}
 	return true

@@ -14,21 +14,39 @@ import (
 )
 
 const (
-	maxTrainedDict = 128 * 1024 // C's BLOSC2_MAXDICTSIZE
-	dictSamples    = 8          // C trains on the chunk cut into 8 samples
-	minDictInput   = 8 * 1024   // below this, no useful dictionary can be built
-	maxDictSample  = 64 * 1024
-	maxDictContent = 32 * 1024 // larger dictionaries slow every stream down
-	dictSegment    = 1024
-	b2flagUseDict  = 0x01
+	// MaxDictSize is C-Blosc2's BLOSC2_MAXDICTSIZE: the largest dictionary
+	// (zstd header and entropy tables included) its decoder accepts
+	// (initialize_context_decompression refuses larger ones with error -9).
+	MaxDictSize = 32 * 1024
+	// MinUsefulDict is C-Blosc2's BLOSC2_MINUSEFULDICT: C's encoder writes
+	// no dictionary when its budget would be smaller.
+	MinUsefulDict = 256
+
+	dictSamples   = 8        // C trains on the chunk cut into 8 samples
+	minDictInput  = 8 * 1024 // below this, no useful dictionary can be built
+	maxDictSample = 64 * 1024
+	dictSegment   = 1024
+	b2flagUseDict = 0x01
 )
+
+// dictBudget is the size C allows the whole dictionary for an n-byte input
+// (blosc2_compress_ctx: at most BLOSC2_MAXDICTSIZE and 5% of the input),
+// or 0 when that is below BLOSC2_MINUSEFULDICT and C writes none.
+func dictBudget(n int) int {
+	b := min(MaxDictSize, n/20)
+	if b < MinUsefulDict {
+		return 0
+	}
+	return b
+}
 
 // trainDict builds the dictionary from src's blocks after the shuffle, as
 // C does, using scratch (at least len(src) bytes) for the filtered copy.
 // It returns nil when the input is too small to train on.
 func (e *Encoder) trainDict(src, scratch []byte, p *chunkPlan) []byte {
 	n := len(src)
-	if n < minDictInput {
+	budget := dictBudget(n)
+	if n < minDictInput || budget == 0 {
 		return nil
 	}
 	filtered := scratch[:n]
@@ -49,7 +67,7 @@ func (e *Encoder) trainDict(src, scratch []byte, p *chunkPlan) []byte {
 	// through Go maps), so the dictionary content is chosen here: evenly
 	// spaced segments of the filtered data; zstd.BuildDict then derives the
 	// entropy tables from samples compressed against it.
-	size := min(maxTrainedDict, n/20, maxDictContent) // C: at most 5% of the input
+	size := budget
 	segLen := min(dictSegment, size)
 	segments := size / segLen
 	history := make([]byte, 0, size)
@@ -73,7 +91,33 @@ func (e *Encoder) trainDict(src, scratch []byte, p *chunkPlan) []byte {
 	if err != nil {
 		return nil // too little data to train on: compress without one
 	}
-	return d
+	return fitDict(d, len(history), budget)
+}
+
+// fitDict trims a zstd dictionary to at most budget bytes. The entropy
+// tables come first, then the three repeat offsets, then the history
+// (content), so dropping the history's oldest bytes keeps a valid
+// dictionary as long as every repeat offset still points inside it (zstd
+// refuses one that does not): those that would not are reset to zstd's
+// defaults (1, 4, 8). It returns nil when the tables alone leave no room.
+func fitDict(d []byte, historyLen, budget int) []byte {
+	excess := len(d) - budget
+	if excess <= 0 {
+		return d
+	}
+	tables := len(d) - historyLen
+	keep := historyLen - excess
+	if keep <= 8 || tables < 12 {
+		return nil
+	}
+	out := append(d[:tables:tables], d[tables+excess:]...)
+	reps := out[tables-12 : tables]
+	for i, def := range [3]uint32{1, 4, 8} {
+		if off := binary.LittleEndian.Uint32(reps[4*i:]); off == 0 || int(off) > keep {
+			binary.LittleEndian.PutUint32(reps[4*i:], def)
+		}
+	}
+	return out
 }
 
 // dictID derives the dictionary ID from the training data, so that equal

@@ -23,9 +23,9 @@ import "errors"
 const blosclzMaxDistance = 8191
 
 var (
-	errBlosclzInput  = errors.New("blosc: blosclz stream truncated")
-	errBlosclzOutput = errors.New("blosc: blosclz stream decodes past the block")
-	errBlosclzDist   = errors.New("blosc: blosclz match refers before the start of the block")
+	errBlosclzInput  = errors.New("stream truncated")
+	errBlosclzOutput = errors.New("stream decodes past the block")
+	errBlosclzDist   = errors.New("match refers before the start of the block")
 )
 
 // blosclzDecode decompresses src into dst and returns the number of bytes

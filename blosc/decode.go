@@ -4,7 +4,6 @@ package blosc
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -53,33 +52,49 @@ func (d *Decoder) DecodeAll(chunk, dst []byte) ([]byte, error) {
 		return dst, err
 	}
 	h := &d.hdr
+	// blosc2_initialize_context_from_header refuses cbytes > srcsize;
+	// python-blosc2 (blosc1_cbuffer_validate) wants them equal, and so do
+	// we: a stored payload holds exactly one chunk.
 	if len(chunk) != h.CBytes {
-		return dst, fmt.Errorf("blosc: stored size %d disagrees with chunk header cbytes %d", len(chunk), h.CBytes)
+		return dst, corruptf("stored size %d disagrees with chunk header cbytes %d", len(chunk), h.CBytes)
 	}
 	maxSize := d.MaxSize
 	if maxSize <= 0 {
 		maxSize = math.MaxInt32
 	}
+	// Like C's nbytes > destsize (blosc_run_decompression_with_context):
+	// no genuine chunk of the caller's exceeds its limit.
 	if h.NBytes > maxSize {
-		return dst, fmt.Errorf("blosc: chunk claims %d bytes, more than the limit %d", h.NBytes, maxSize)
+		return dst, corruptf("chunk claims %d bytes, more than the limit %d", h.NBytes, maxSize)
+	}
+	l, err := layoutChunk(h, chunk)
+	if err != nil {
+		return dst, err
+	}
+	if l.dict != nil && h.Codec == Zstd && (h.Memcpyed || h.Special != SpecialNone) {
+		// initialize_context_decompression: ZSTD_createDDict must accept
+		// the dictionary even when no stream uses it.
+		if err := d.codecs.prepare(h, l.dict); err != nil {
+			return dst, err
+		}
 	}
 	start := len(dst)
 	switch {
 	case h.Special != SpecialNone:
 		dst, err = decodeSpecial(h, chunk, dst)
 	case h.Memcpyed:
-		dst, err = decodeMemcpy(h, chunk, dst)
+		dst = append(dst, chunk[h.HeaderLen():]...) // ParseHeader checked cbytes = header + nbytes
 	case h.NBytes == 0:
 		// Only a header (C-Blosc2 stores empty input so).
 	default:
-		dst, err = d.decodeBlocks(h, chunk, dst)
+		dst, err = d.decodeBlocks(&l, dst)
 	}
 	d.dropLargeScratch()
 	if err != nil {
 		return dst[:start], err
 	}
 	if len(dst)-start != h.NBytes {
-		return dst[:start], fmt.Errorf("blosc: decoded %d bytes, header says %d", len(dst)-start, h.NBytes)
+		return dst[:start], corruptf("decoded %d bytes, header says %d", len(dst)-start, h.NBytes)
 	}
 	return dst, nil
 }
@@ -105,7 +120,7 @@ func decodeSpecial(h *Header, chunk, dst []byte) ([]byte, error) {
 		}
 		fillPattern(out, nan[:h.TypeSize])
 	case SpecialValue:
-		fillPattern(out, chunk[extendedHeaderLen:extendedHeaderLen+h.TypeSize])
+		fillPattern(out, chunk[extendedHeaderLen:extendedHeaderLen+h.ValueSize])
 	}
 	return dst, nil
 }
@@ -121,16 +136,8 @@ func fillPattern(out, p []byte) {
 	}
 }
 
-// decodeMemcpy copies a stored (clevel 0 or incompressible) chunk.
-func decodeMemcpy(h *Header, chunk, dst []byte) ([]byte, error) {
-	hl := h.HeaderLen()
-	if h.CBytes != h.NBytes+hl {
-		return dst, fmt.Errorf("blosc: memcpy chunk cbytes %d should be nbytes %d + header %d", h.CBytes, h.NBytes, hl)
-	}
-	return append(dst, chunk[hl:]...), nil
-}
-
-// blockLayout is what decodeBlocks needs to find a block's streams.
+// blockLayout is where a chunk's sections lie: what decodeBlocks needs to
+// find a block's streams.
 type blockLayout struct {
 	h            *Header
 	chunk        []byte
@@ -157,11 +164,8 @@ func (l *blockLayout) block(i int) (bsize, nstreams, off int) {
 	return bsize, nstreams, off
 }
 
-func (d *Decoder) decodeBlocks(h *Header, chunk, dst []byte) ([]byte, error) {
-	l, err := layoutBlocks(h, chunk)
-	if err != nil {
-		return dst, err
-	}
+func (d *Decoder) decodeBlocks(l *blockLayout, dst []byte) ([]byte, error) {
+	h := l.h
 	// Check every block's streams before allocating anything sized by the
 	// header: each must lie inside the chunk and be able to expand to its
 	// share of the block.
@@ -179,34 +183,49 @@ func (d *Decoder) decodeBlocks(h *Header, chunk, dst []byte) ([]byte, error) {
 	out := dst[start:]
 	for i := 0; i < l.nblocks; i++ {
 		bsize, _, _ := l.block(i)
-		if err := d.decodeBlock(&l, i, out[i*h.BlockSize:i*h.BlockSize+bsize]); err != nil {
+		if err := d.decodeBlock(l, i, out[i*h.BlockSize:i*h.BlockSize+bsize]); err != nil {
 			return dst[:start], fmt.Errorf("%w (block %d of %d)", err, i, l.nblocks)
 		}
 	}
 	return dst, nil
 }
 
-func layoutBlocks(h *Header, chunk []byte) (blockLayout, error) {
-	l := blockLayout{h: h, chunk: chunk, nblocks: h.NBlocks()}
-	bstartsEnd := h.HeaderLen() + 4*l.nblocks
+// layoutChunk finds the block-start table and the dictionary, as
+// initialize_context_decompression does before any block is read.
+func layoutChunk(h *Header, chunk []byte) (blockLayout, error) {
+	l := blockLayout{h: h, chunk: chunk}
+	bstartsEnd := h.HeaderLen()
+	// Only compressed chunks have a bstarts table (an empty one has none).
+	if h.Special == SpecialNone && !h.Memcpyed && h.NBytes > 0 {
+		l.nblocks = h.NBlocks()
+		bstartsEnd += 4 * l.nblocks
+	}
+	// initialize_context_decompression: srcsize < bstarts_end.
 	if bstartsEnd > len(chunk) {
-		return l, fmt.Errorf("blosc: block-start table for %d blocks does not fit in the %d-byte chunk", l.nblocks, len(chunk))
+		return l, corruptf("block-start table for %d blocks does not fit in the %d-byte chunk", l.nblocks, len(chunk))
 	}
 	l.streamsStart = bstartsEnd
-	if h.UseDict {
-		if bstartsEnd+4 > len(chunk) {
-			return l, errors.New("blosc: chunk too short for its dictionary size")
-		}
-		dsize := int(int32(binary.LittleEndian.Uint32(chunk[bstartsEnd:])))
-		if dsize <= 0 || dsize > maxDictSize {
-			return l, fmt.Errorf("blosc: dictionary size %d outside 1..%d", dsize, maxDictSize)
-		}
-		if dsize > len(chunk)-bstartsEnd-4 {
-			return l, fmt.Errorf("blosc: %d-byte dictionary does not fit in the chunk", dsize)
-		}
-		l.dict = chunk[bstartsEnd+4 : bstartsEnd+4+dsize]
-		l.streamsStart = bstartsEnd + 4 + dsize
+	if !h.UseDict || h.Special == SpecialNone && h.NBytes == 0 && h.CBytes == h.HeaderLen() {
+		// initialize_context_decompression returns before the dictionary
+		// for a header-only empty chunk.
+		return l, nil
 	}
+	// initialize_context_decompression: the dictionary section (int32
+	// size, then the bytes) follows bstarts in every chunk whose flags say
+	// so, stored and special ones included; its size must be in
+	// 1..BLOSC2_MAXDICTSIZE (error -9, BLOSC2_ERROR_CODEC_DICT) and fit.
+	if bstartsEnd+4 > len(chunk) {
+		return l, corruptf("chunk too short for its dictionary size")
+	}
+	dsize := int(int32(binary.LittleEndian.Uint32(chunk[bstartsEnd:])))
+	if dsize <= 0 || dsize > MaxDictSize {
+		return l, corruptf("dictionary size %d outside C-Blosc2's 1..%d", dsize, MaxDictSize)
+	}
+	if dsize > len(chunk)-bstartsEnd-4 {
+		return l, corruptf("%d-byte dictionary does not fit in the chunk", dsize)
+	}
+	l.dict = chunk[bstartsEnd+4 : bstartsEnd+4+dsize]
+	l.streamsStart = bstartsEnd + 4 + dsize
 	return l, nil
 }
 
@@ -227,7 +246,7 @@ type stream struct {
 // it with the position of the next one.
 func nextStream(chunk []byte, pos, n int) (stream, int, error) {
 	if pos < 0 || pos > len(chunk)-4 {
-		return stream{}, 0, errors.New("blosc: stream size field outside the chunk")
+		return stream{}, 0, corruptf("stream size field outside the chunk")
 	}
 	csize := int(int32(binary.LittleEndian.Uint32(chunk[pos:])))
 	pos += 4
@@ -236,16 +255,16 @@ func nextStream(chunk []byte, pos, n int) (stream, int, error) {
 		return stream{kind: streamRun}, pos, nil
 	case csize < 0:
 		if pos >= len(chunk) {
-			return stream{}, 0, errors.New("blosc: run-length token outside the chunk")
+			return stream{}, 0, corruptf("run-length token outside the chunk")
 		}
 		token := chunk[pos]
 		if token&1 == 0 || csize < -255 {
-			return stream{}, 0, fmt.Errorf("blosc: unsupported stream encoding (csize %d, token %#x)", csize, token)
+			return stream{}, 0, corruptf("invalid run-length stream (csize %d, token %#x)", csize, token)
 		}
 		return stream{kind: streamRun, value: byte(-csize)}, pos + 1, nil
 	}
 	if csize > len(chunk)-pos {
-		return stream{}, 0, fmt.Errorf("blosc: %d-byte stream extends past the chunk", csize)
+		return stream{}, 0, corruptf("%d-byte stream extends past the chunk", csize)
 	}
 	s := stream{kind: streamCodec, data: chunk[pos : pos+csize]}
 	if csize == n {
@@ -258,10 +277,10 @@ func nextStream(chunk []byte, pos, n int) (stream, int, error) {
 func (l *blockLayout) checkBlock(i int) error {
 	bsize, nstreams, off := l.block(i)
 	if off < l.streamsStart || off >= len(l.chunk) {
-		return fmt.Errorf("blosc: block %d starts at %d, outside the streams section [%d, %d)", i, off, l.streamsStart, len(l.chunk))
+		return corruptf("block %d starts at %d, outside the streams section [%d, %d)", i, off, l.streamsStart, len(l.chunk))
 	}
 	if bsize%nstreams != 0 {
-		return fmt.Errorf("blosc: block %d of %d bytes cannot be split into %d streams", i, bsize, nstreams)
+		return corruptf("block %d of %d bytes cannot be split into %d streams", i, bsize, nstreams)
 	}
 	n := bsize / nstreams
 	ratio := maxRatio(l.h.Codec)
@@ -272,7 +291,7 @@ func (l *blockLayout) checkBlock(i int) error {
 			return fmt.Errorf("%w (block %d, stream %d)", err, i, j)
 		}
 		if s.kind == streamCodec && n > ratio*len(s.data)+ratioSlack {
-			return fmt.Errorf("blosc: %d-byte %v stream cannot expand to %d bytes (block %d, stream %d)",
+			return corruptf("%d-byte %v stream cannot expand to %d bytes (block %d, stream %d)",
 				len(s.data), l.h.Codec, n, i, j)
 		}
 		pos = next
@@ -395,7 +414,7 @@ func (d *Decoder) applyInverse(h *Header, out []byte) {
 // version: C-Blosc 1.x (version 2) stored a block whose element count is
 // not a multiple of 8 unshuffled.
 func (d *Decoder) bitUnshuffleBlock(dst, src []byte, typesize, version int) {
-	if version <= 2 && (len(src)/typesize)%8 != 0 {
+	if version == 2 && (len(src)/typesize)%8 != 0 {
 		copy(dst, src)
 		return
 	}

@@ -24,9 +24,8 @@ type codecState struct {
 
 // prepare readies the codec for a chunk, registering its dictionary.
 func (c *codecState) prepare(h *Header, dict []byte) error {
-	if dict != nil && h.Codec != Zstd && h.Codec != LZ4 && h.Codec != LZ4HC {
-		return fmt.Errorf("blosc: a dictionary with codec %v is not supported", h.Codec)
-	}
+	// blosc_d hands the dictionary to zstd and lz4 only; blosclz and zlib
+	// streams are decoded without it.
 	if h.Codec != Zstd {
 		return nil
 	}
@@ -56,7 +55,8 @@ func (c *codecState) prepare(h *Header, dict []byte) error {
 		if err := c.zstd.ResetWithOptions(nil, zstd.WithDecoderDictDelete(), opt); err != nil {
 			c.zstdDict = nil
 			_ = c.zstd.ResetWithOptions(nil, zstd.WithDecoderDictDelete())
-			return fmt.Errorf("blosc: zstd dictionary: %w", err)
+			// initialize_context_decompression: ZSTD_createDDict failed.
+			return corruptf("zstd dictionary: %w", err)
 		}
 		c.zstdDict = own
 	}
@@ -94,7 +94,7 @@ func (c *codecState) decode(codec Codec, out, src, dict []byte) error {
 		err = errShortStream
 	}
 	if err != nil {
-		return fmt.Errorf("blosc: %v: %w", codec, err)
+		return corruptf("%v: %w", codec, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package blosc
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -81,39 +82,57 @@ func TestParseHeaderRejects(t *testing.T) {
 	}
 	cases := []struct {
 		name, want string
+		kind       error
 		chunk      []byte
 	}{
-		{"short", "shorter than its header", good[:15]},
-		{"short extended", "shorter than its header", good[:31]},
-		{"version 0", "format version 0", mod(func(c []byte) { c[0] = 0 })},
-		{"version 6", "version 6", mod(func(c []byte) { c[0] = 6 })},
-		{"typesize 0", "typesize 0", mod(func(c []byte) { c[3] = 0 })},
-		{"negative nbytes", "negative", mod(put(4, 0x80000000))},
-		{"cbytes below header", "smaller than the 32-byte header", mod(put(12, 20))},
-		{"blocksize 0", "blocksize 0 invalid", mod(put(8, 0))},
-		{"blocksize > nbytes", "blocksize 65 invalid", mod(put(8, 65))},
-		{"blocksize > C max", "exceeds the C-Blosc2 maximum", mod(func(c []byte) {
+		{"short", "shorter than its header", ErrCorrupt, good[:15]},
+		{"short extended", "shorter than its header", ErrCorrupt, good[:31]},
+		{"version 0", "format version 0", ErrCorrupt, mod(func(c []byte) { c[0] = 0 })},
+		{"version 6", "version 6", ErrUnsupported, mod(func(c []byte) { c[0] = 6 })},
+		{"typesize 0", "typesize 0", ErrCorrupt, mod(func(c []byte) { c[3] = 0 })},
+		{"negative nbytes", "negative", ErrCorrupt, mod(put(4, 0x80000000))},
+		{"cbytes below header", "smaller than the 32-byte header", ErrCorrupt, mod(put(12, 20))},
+		{"blocksize 0", "blocksize 0 invalid", ErrCorrupt, mod(put(8, 0))},
+		{"blocksize 0, empty", "blocksize 0 invalid", ErrCorrupt, mod(func(c []byte) { put(8, 0)(c); put(4, 0)(c) })},
+		{"negative blocksize", "blocksize -1 invalid", ErrCorrupt, mod(put(8, 0xFFFFFFFF))},
+		{"blocksize > C max", "exceeds the C-Blosc2 maximum", ErrCorrupt, mod(func(c []byte) {
 			binary.LittleEndian.PutUint32(c[4:], 1<<30)
 			binary.LittleEndian.PutUint32(c[8:], 1<<30)
 		})},
-		{"lazy", "lazy chunk", mod(func(c []byte) { c[31] = b2flagLazy })},
-		{"special 5", "unknown special", mod(func(c []byte) { c[31] = 5 << 4 })},
-		{"nan typesize 2", "NaN chunk with typesize 2", mod(func(c []byte) { c[31] = 2 << 4; c[3] = 2 })},
-		{"special nbytes % typesize", "not a multiple of typesize", mod(func(c []byte) { c[31] = 1 << 4; c[3] = 3 })},
-		{"value without value", "too small for its", mod(func(c []byte) { c[31] = 3 << 4; c[12] = 39 })},
-		{"delta filter", "delta filter", mod(func(c []byte) { c[16] = filterDelta })},
-		{"unknown filter", "unsupported filter 9", mod(func(c []byte) { c[16] = 9 })},
-		{"user codec", "user-defined codec", mod(func(c []byte) { c[2] = extFlags | 6<<5 })},
-		{"reserved codec", "unknown compressor format 2", mod(func(c []byte) { c[2] = extFlags | 2<<5 })},
+		{"memcpy cbytes", "memcpy chunk cbytes", ErrCorrupt, mod(func(c []byte) { c[2] |= flagMemcpyed })},
+		{"lazy", "lazy chunk", ErrUnsupported, mod(func(c []byte) { c[31] = b2flagLazy })},
+		{"lazy special with dict", "lazy chunk", ErrUnsupported, mod(func(c []byte) { c[31] = 1<<4 | b2flagLazy | b2flagDict })},
+		{"vl blocks", "variable-length blocks", ErrUnsupported, mod(func(c []byte) { c[30] = b2flags2VLBlocks })},
+		{"instrumented codec", "INSTR_CODEC", ErrUnsupported, mod(func(c []byte) { c[31] = b2flagInstr })},
+		{"special 5", "unknown special", ErrCorrupt, mod(func(c []byte) { c[31] = 5 << 4 })},
+		{"nan typesize 2", "NaN chunk with typesize 2", ErrCorrupt, mod(func(c []byte) { c[31] = 2 << 4; c[3] = 2 })},
+		{"nan blocksize", "NaN chunk: blocksize 62", ErrCorrupt, mod(func(c []byte) { c[31] = 2 << 4; c[3] = 4; put(8, 62)(c) })},
+		{"nan nbytes % typesize", "not a multiple of typesize", ErrCorrupt, mod(func(c []byte) { c[31] = 2 << 4; c[3] = 3 })},
+		{"uninit nbytes % typesize", "not a multiple of typesize", ErrCorrupt, mod(func(c []byte) { c[31] = 4 << 4; c[3] = 3 })},
+		{"value without value", "a 0-byte value", ErrCorrupt, mod(func(c []byte) { c[31] = 3 << 4; c[12] = 32 })},
+		{"value not dividing nbytes", "a 7-byte value", ErrCorrupt, mod(func(c []byte) { c[31] = 3 << 4; c[12] = 39 })},
+		{"value larger than nbytes", "a 68-byte value", ErrCorrupt, mod(func(c []byte) { c[31] = 3 << 4; c[12] = 100 })},
+		{"value blocksize", "blocksize 48 is not whole 32-byte values", ErrCorrupt, mod(func(c []byte) {
+			c[31] = 3 << 4
+			c[12] = 64
+			put(8, 48)(c)
+		})},
+		{"shuffle meta", "filter meta 1", ErrUnsupported, mod(func(c []byte) { c[21] = filterShuffle; c[29] = 1 })},
+		{"delta filter", "delta filter", ErrUnsupported, mod(func(c []byte) { c[16] = filterDelta })},
+		{"undefined filter", "unknown filter 9", ErrCorrupt, mod(func(c []byte) { c[16] = 9 })},
+		{"plugin filter", "plugin filter 35", ErrUnsupported, mod(func(c []byte) { c[16] = 35 })},
+		{"user codec", "user-defined codec", ErrUnsupported, mod(func(c []byte) { c[2] = extFlags | 6<<5 })},
+		{"snappy", "snappy", ErrUnsupported, mod(func(c []byte) { c[2] = extFlags | 2<<5 })},
+		{"codec format 5", "unknown compressor format 5", ErrCorrupt, mod(func(c []byte) { c[2] = extFlags | 5<<5 })},
 	}
 	for _, tc := range cases {
 		_, err := ParseHeader(tc.chunk)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s: got error %v, want one containing %q", tc.name, err, tc.want)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.kind) {
+			t.Errorf("%s: got error %v, want a %v containing %q", tc.name, err, tc.kind, tc.want)
 		}
 		// DecodeAll must refuse the same chunk without panicking.
-		if _, err := NewDecoder().DecodeAll(tc.chunk, nil); err == nil {
-			t.Errorf("%s: DecodeAll accepted it", tc.name)
+		if _, err := NewDecoder().DecodeAll(tc.chunk, nil); !errors.Is(err, tc.kind) {
+			t.Errorf("%s: DecodeAll: got %v, want a %v", tc.name, err, tc.kind)
 		}
 	}
 }

@@ -14,6 +14,15 @@
 // user-defined codecs and filters, and the delta filter are refused with an
 // error.
 //
+// The decoder refuses every chunk whose header or layout C-Blosc2 3.3's
+// decoder refuses, before it decodes anything: ParseHeader makes the checks of read_chunk_header,
+// initialize_context_decompression, blosc_d and pipeline_backward that the
+// header alone decides, DecodeAll those on the block-start table and the
+// dictionary (1..BLOSC2_MAXDICTSIZE bytes). Each check names the C function
+// beside it. So a chunk this package decodes is one C decodes (streams that
+// fail inside a codec fail in both). Every refusal wraps ErrCorrupt (damaged or invalid) or
+// ErrUnsupported (valid, but a feature not implemented here).
+//
 // The decoder treats every chunk as hostile: the block-start table and
 // every stream must lie inside the chunk, each compressed stream must be
 // able to expand to its share of the block for its codec before any output
@@ -23,5 +32,7 @@
 // must equal the header's cbytes.
 //
 // Encoding (Encoder.EncodeAll) writes version-5 chunks with the block size,
-// split and run-length choices C-Blosc2 makes for the same options.
+// split and run-length choices C-Blosc2 makes for the same options; with
+// UseDict, a zstd dictionary within C's budget (at most 32,768 bytes and 5%
+// of the input, none below 256 bytes).
 package blosc

@@ -3,13 +3,14 @@ package blosc
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
 // FuzzDecode feeds arbitrary chunks to the decoder: it must never panic or
-// hang, must leave dst untouched on error, and on success must append
+// hang, must leave dst untouched on error (a typed one), and on success must append
 // exactly the header's nbytes, the same as a fresh decoder does.
 //
 // Seeds: every C-made vector chunk, plus for each a truncation (with cbytes
@@ -36,6 +37,9 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("dst prefix lost")
 		}
 		if err != nil {
+			if !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrUnsupported) {
+				t.Fatalf("error %v is neither ErrCorrupt nor ErrUnsupported", err)
+			}
 			if len(out) != len(prefix) {
 				t.Fatalf("error %v but dst grew to %d bytes", err, len(out))
 			}

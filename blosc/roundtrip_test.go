@@ -66,10 +66,12 @@ func testLength(r *rand.Rand, typesize int) int {
 // TestRoundTripAllOptions encodes random inputs with every combination of
 // codec, level, typesize sample, shuffle, split mode and thread count (an
 // explicit block size half of the time, a dictionary for a third of the
-// zstd ones) and decodes them back.
+// zstd ones) and decodes them back with the decoder that refuses what
+// C-Blosc2 refuses, so each chunk is one C reads. With -short it runs one
+// combination in four (the same draws, so the sample is fixed).
 func TestRoundTripAllOptions(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
-	combos := 0
+	combos, seen := 0, 0
 	for _, codec := range allCodecs {
 		for level := 0; level <= 9; level++ {
 			for _, ts := range typeSizes {
@@ -86,7 +88,11 @@ func TestRoundTripAllOptions(t *testing.T) {
 							if testing.Short() && n > 20000 {
 								n = 20000
 							}
-							roundTrip(t, o, testInput(r, kind, n), kind)
+							src := testInput(r, kind, n)
+							if seen++; testing.Short() && seen%4 != 0 {
+								continue
+							}
+							roundTrip(t, o, src, kind)
 							combos++
 						}
 					}

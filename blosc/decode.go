@@ -15,6 +15,11 @@ import (
 type Decoder struct {
 	// MaxSize refuses chunks whose NBytes exceeds it; 0 means 2^31-1.
 	MaxSize int
+	// LegacyDicts accepts dictionaries of up to 128 KiB, which create -d
+	// wrote before it kept to BLOSC2_MAXDICTSIZE, so that such archives can
+	// still be restored. C-Blosc2 refuses them: leave it off to check that
+	// a chunk is one C reads. Refusals say ErrDictSize.
+	LegacyDicts bool
 	// Threads is reserved: blocks are decoded on the caller's goroutine.
 	Threads int
 
@@ -36,6 +41,9 @@ const (
 	zstdMaxRatio = 65536 // RLE blocks reach 128 KiB from 4 bytes
 	ratioSlack   = 1024
 )
+
+// The largest dictionary create -d wrote before it kept to C's limit.
+const legacyMaxDictSize = 128 * 1024
 
 // Largest scratch buffer kept between calls; bigger ones are dropped so one
 // odd chunk does not pin its memory.
@@ -67,7 +75,11 @@ func (d *Decoder) DecodeAll(chunk, dst []byte) ([]byte, error) {
 	if h.NBytes > maxSize {
 		return dst, corruptf("chunk claims %d bytes, more than the limit %d", h.NBytes, maxSize)
 	}
-	l, err := layoutChunk(h, chunk)
+	maxDict := MaxDictSize
+	if d.LegacyDicts {
+		maxDict = legacyMaxDictSize
+	}
+	l, err := layoutChunk(h, chunk, maxDict)
 	if err != nil {
 		return dst, err
 	}
@@ -192,7 +204,7 @@ func (d *Decoder) decodeBlocks(l *blockLayout, dst []byte) ([]byte, error) {
 
 // layoutChunk finds the block-start table and the dictionary, as
 // initialize_context_decompression does before any block is read.
-func layoutChunk(h *Header, chunk []byte) (blockLayout, error) {
+func layoutChunk(h *Header, chunk []byte, maxDict int) (blockLayout, error) {
 	l := blockLayout{h: h, chunk: chunk}
 	bstartsEnd := h.HeaderLen()
 	// Only compressed chunks have a bstarts table (an empty one has none).
@@ -218,8 +230,8 @@ func layoutChunk(h *Header, chunk []byte) (blockLayout, error) {
 		return l, corruptf("chunk too short for its dictionary size")
 	}
 	dsize := int(int32(binary.LittleEndian.Uint32(chunk[bstartsEnd:])))
-	if dsize <= 0 || dsize > MaxDictSize {
-		return l, corruptf("dictionary size %d outside C-Blosc2's 1..%d", dsize, MaxDictSize)
+	if dsize <= 0 || dsize > maxDict {
+		return l, corruptf("%w: %d bytes (C-Blosc2 accepts 1..%d)", ErrDictSize, dsize, MaxDictSize)
 	}
 	if dsize > len(chunk)-bstartsEnd-4 {
 		return l, corruptf("%d-byte dictionary does not fit in the chunk", dsize)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,13 +42,13 @@ func TestDecodeRefusesWhatCRefuses(t *testing.T) {
 		name, want string
 		chunk      []byte
 	}{
-		{"dictionary size 0", "dictionary size 0 outside", withDictSize(0, 8)},
-		{"dictionary size -1", "dictionary size -1 outside", withDictSize(-1, 8)},
-		{"dictionary over BLOSC2_MAXDICTSIZE", "dictionary size 32769 outside", withDictSize(MaxDictSize+1, MaxDictSize+1)},
-		{"C chunk, dictionary over the maximum", "dictionary size 32769 outside", cDict},
+		{"dictionary size 0", "bounds: 0 bytes", withDictSize(0, 8)},
+		{"dictionary size -1", "bounds: -1 bytes", withDictSize(-1, 8)},
+		{"dictionary over BLOSC2_MAXDICTSIZE", "bounds: 32769 bytes", withDictSize(MaxDictSize+1, MaxDictSize+1)},
+		{"C chunk, dictionary over the maximum", "bounds: 32769 bytes", cDict},
 		{"dictionary past the chunk", "does not fit", withDictSize(100, 8)},
 		{"special zeros with a dictionary flag", "too short for its dictionary size", zeros},
-		{"memcpy chunk with a dictionary flag", "dictionary size 2147483647 outside", memcpyDict},
+		{"memcpy chunk with a dictionary flag", "bounds: 2147483647 bytes", memcpyDict},
 		{"zstd dictionary with bad tables", "zstd dictionary", craftChunk(zstdHdr, badZstdDict, zeroRunStream())},
 		{"bstarts past the chunk", "block-start table", craftChunk(craftHeader{version: 5, flags: extFlags | 4<<5,
 			typesize: 1, nbytes: 1 << 20, blocksize: 1024, extended: true, udcode: byte(Zstd)}, nil)},
@@ -98,5 +99,22 @@ func TestDecodeAcceptsWhatCAccepts(t *testing.T) {
 		if err != nil || !bytes.Equal(got, tc.want) {
 			t.Errorf("%s: err %v, output equal %v", tc.name, err, bytes.Equal(got, tc.want))
 		}
+	}
+}
+
+// A -d chunk as create wrote it before keeping to C's limit (a dictionary
+// over 32,768 bytes) is refused by default, naming ErrDictSize, and
+// restored with LegacyDicts.
+func TestLegacyDicts(t *testing.T) {
+	src := testInput(rand.New(rand.NewPCG(13, 14)), "compressible", 4096)
+	dict := bytes.Repeat(src[:1000], 40) // 40,000 bytes, as large as the old trainer's output could be
+	old := craftChunk(craftHeader{version: 5, flags: extFlags | flagDontSplit | 4<<5, typesize: 8, nbytes: len(src),
+		blocksize: len(src), extended: true, udcode: byte(Zstd), blosc2Flag: b2flagDict}, dict, csizeStream(src))
+	if _, err := NewDecoder().DecodeAll(old, nil); !errors.Is(err, ErrDictSize) || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("default decoder: got %v, want ErrDictSize and ErrCorrupt", err)
+	}
+	got, err := (&Decoder{LegacyDicts: true}).DecodeAll(old, nil)
+	if err != nil || !bytes.Equal(got, src) {
+		t.Fatalf("LegacyDicts: err %v, output equal %v", err, bytes.Equal(got, src))
 	}
 }

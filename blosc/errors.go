@@ -16,6 +16,10 @@ var (
 	// decode (format version 6, delta or plugin filters, lazy chunks,
 	// plugin codecs).
 	ErrUnsupported = errors.New("unsupported Blosc chunk")
+	// ErrDictSize (with ErrCorrupt): the chunk's dictionary is empty or
+	// larger than BLOSC2_MAXDICTSIZE. Chunks that create -d wrote before it
+	// kept to that limit read with Decoder.LegacyDicts.
+	ErrDictSize = errors.New("dictionary size outside C-Blosc2's bounds")
 )
 
 // chunkError carries the message and its kind (ErrCorrupt or

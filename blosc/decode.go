@@ -83,9 +83,10 @@ func (d *Decoder) DecodeAll(chunk, dst []byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	if l.dict != nil && h.Codec == Zstd && (h.Memcpyed || h.Special != SpecialNone) {
+	if l.dict != nil && h.Codec == Zstd {
 		// initialize_context_decompression: ZSTD_createDDict must accept
-		// the dictionary even when no stream uses it.
+		// the dictionary even when no stream uses it (stored, special and
+		// empty chunks).
 		if err := d.codecs.prepare(h, l.dict); err != nil {
 			return dst, err
 		}

@@ -50,6 +50,8 @@ func TestDecodeRefusesWhatCRefuses(t *testing.T) {
 		{"special zeros with a dictionary flag", "too short for its dictionary size", zeros},
 		{"memcpy chunk with a dictionary flag", "bounds: 2147483647 bytes", memcpyDict},
 		{"zstd dictionary with bad tables", "zstd dictionary", craftChunk(zstdHdr, badZstdDict, zeroRunStream())},
+		{"empty chunk, zstd dictionary with bad tables", "zstd dictionary", craftChunk(craftHeader{version: 5,
+			flags: extFlags | 4<<5, typesize: 8, blocksize: 1, extended: true, udcode: byte(Zstd), blosc2Flag: b2flagDict}, badZstdDict)},
 		{"bstarts past the chunk", "block-start table", craftChunk(craftHeader{version: 5, flags: extFlags | 4<<5,
 			typesize: 1, nbytes: 1 << 20, blocksize: 1024, extended: true, udcode: byte(Zstd)}, nil)},
 	}

@@ -84,7 +84,7 @@ const (
 // Header is a parsed chunk header.
 type Header struct {
 	Version, VersionLZ, Flags, TypeSize int
-	NBytes, BlockSize, CBytes           int
+	NBytes, BlockSize, CBytes           int // BlockSize clamped to NBytes, as C does
 	Codec                               Codec
 	Shuffle                             Shuffle
 	Memcpyed, Split                     bool

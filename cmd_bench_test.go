@@ -165,3 +165,21 @@ func TestBenchSmallBesideTar(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchSmallWithoutTar: without tar or zstd on PATH, bench --small
+// measures hdf5vault alone and says why.
+func TestBenchSmallWithoutTar(t *testing.T) {
+	csvPath := filepath.Join(t.TempDir(), "small.csv")
+	r := runEnv(t, []string{"PATH=" + t.TempDir()}, "bench", "--small", "--files", "50", "--size", "100",
+		"--csv", csvPath, "--work", t.TempDir())
+	if r.code != exitOK || !strings.Contains(r.stderr, "tar not installed: measuring hdf5vault alone") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 7 || strings.Contains(string(b), "tar+zstd") || strings.Contains(r.stdout, "time ratio") {
+		t.Errorf("%d CSV lines:\n%s\n%s", n, b, r.stdout)
+	}
+}

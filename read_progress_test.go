@@ -110,7 +110,8 @@ func TestReadProgressBarOnTerminal(t *testing.T) {
 			}
 			continue
 		}
-		for _, want := range []string{"\rhdf5vault verify: checking the layout [", "\rhdf5vault verify: verifying [",
+		for _, want := range []string{"\rhdf5vault verify: reading the index", "\rhdf5vault verify: checking the layout [",
+			"\rhdf5vault verify: verifying [",
 			" of 1500 files, ", "\x1b[K\r\x1b[K" + summary} {
 			if !strings.Contains(s, want) {
 				t.Errorf("no %q on the terminal:\n%q", want, s)

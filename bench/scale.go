@@ -54,6 +54,9 @@ func (r *Runner) Scale(ctx context.Context, s Setting, tar bool, each func(Resul
 
 	vault := sc.add(r.create(ctx, s, dir))
 	tarOK := tar && sc.add(sc.tarCreate(ctx, tarball))
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	jobs := []struct {
 		op    string
 		vault []string

@@ -66,3 +66,15 @@ func TestWriteVersus(t *testing.T) {
 		t.Errorf("table:\n%s", b.String())
 	}
 }
+
+func TestScaleStopsWhenCancelled(t *testing.T) {
+	r, log := fakeRunner(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Scale(ctx, Setting{"zstd", 8, 1, 2}, false, func(Result) {}); err != context.Canceled {
+		t.Errorf("Scale after cancel: %v", err)
+	}
+	if b, _ := os.ReadFile(log); len(b) != 0 {
+		t.Errorf("commands ran after cancel:\n%s", b)
+	}
+}

@@ -32,12 +32,16 @@ func benchCommand() *cli.Command {
 			"printing wall time, MB/s, files/s, ratio and the child's peak RSS, next to the speed of\n" +
 			"compressing the same files in memory on every core (no I/O). That bound and create at its\n" +
 			"defaults then run alternately --rounds times, and bench prints which share of the bound\n" +
-			"create reached (the goal: at least 90%).",
+			"create reached (the goal: at least 90%).\n" +
+			"With --small it runs, at create's defaults, create, ls, ls -l, cat -p of one file, verify and\n" +
+			"unpack on the generated files, each beside the same job with tar + zstd (when installed):\n" +
+			"tar -c | zstd -3 -T2, zstd -dc | tar -t, tar -tv, tar -xO PATH, tar -x; then the\n" +
+			"hdf5vault/tar ratios of time and peak RSS.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dir", Usage: "measure this directory instead of a generated one"},
 			&cli.IntFlag{Name: "fields", Value: 256, Usage: "generate `N` TIFF fields (--quick: 32)"},
 			&cli.IntFlag{Name: "field-size", Value: 2 << 20, Usage: "`BYTES` of pixels per field"},
-			&cli.BoolFlag{Name: "small", Usage: "generate many small files instead of fields"},
+			&cli.BoolFlag{Name: "small", Usage: "generate many small files and run every command on them beside tar + zstd"},
 			&cli.IntFlag{Name: "files", Value: 20000, Usage: "with --small: `N` files (--quick: 2000)"},
 			&cli.IntFlag{Name: "size", Value: 8192, Usage: "with --small: `BYTES` per file"},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "generator seed: the same seed gives the same bytes"},
@@ -89,6 +93,9 @@ func runBench(c *cli.Context) error {
 	}
 
 	r := &bench.Runner{Exe: exe, Src: src, Work: work, Tree: tree}
+	if c.Bool("small") {
+		return runScale(c.Context, out, log, r, c.String("csv"))
+	}
 	results, failed, err := runMatrix(c.Context, log, r, bench.Matrix(runtime.NumCPU(), c.Bool("quick")))
 	if err != nil {
 		return err
@@ -108,6 +115,34 @@ func runBench(c *cli.Context) error {
 		fmt.Fprintf(log, "in-memory bound skipped: %v\n", cmpErr)
 	}
 	return report(out, c.String("csv"), results, cmp, cmpErr == nil, failed)
+}
+
+// runScale runs every command on the many small files at create's
+// defaults and, when tar and zstd are installed, the same jobs with them,
+// then prints both tables and writes the CSV.
+func runScale(ctx context.Context, out, log io.Writer, r *bench.Runner, csvPath string) error {
+	tar, missing := bench.HaveTar()
+	if !tar {
+		fmt.Fprintf(log, "%s not installed: measuring hdf5vault alone\n", missing)
+	}
+	defaults := bench.Setting{Codec: "zstd", Level: 8, Jobs: runtime.NumCPU(), Writers: 2} // create's
+	failed := 0
+	results, err := r.Scale(ctx, defaults, tar, func(res bench.Result) {
+		if logResult(log, res) {
+			failed++
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := report(out, csvPath, results, bench.Comparison{}, false, failed); err != nil {
+		return err
+	}
+	if !tar {
+		return nil
+	}
+	fmt.Fprintln(out)
+	return bench.WriteVersus(out, results)
 }
 
 // compareBound measures the in-memory bound (the source compressed from
@@ -160,16 +195,23 @@ func runMatrix(ctx context.Context, log io.Writer, r *bench.Runner, settings []b
 			return nil, 0, err
 		}
 		for _, res := range rs {
-			if res.Err != "" {
+			if logResult(log, res) {
 				failed++
-				fmt.Fprintf(log, "%s %s: FAILED: %s\n", res.Op, s, res.Err)
-			} else {
-				fmt.Fprintf(log, "%s %s: %.2f s, %.1f MB/s\n", res.Op, s, res.Wall.Seconds(), res.MBps())
 			}
 		}
 		results = append(results, rs...)
 	}
 	return results, failed, nil
+}
+
+// logResult logs one run as it ends and reports whether it failed.
+func logResult(log io.Writer, res bench.Result) (failed bool) {
+	if res.Err != "" {
+		fmt.Fprintf(log, "%s %s: FAILED: %s\n", res.Op, res.Setting, res.Err)
+		return true
+	}
+	fmt.Fprintf(log, "%s %s: %.2f s, %.1f MB/s, %.0f files/s\n", res.Op, res.Setting, res.Wall.Seconds(), res.MBps(), res.FilesPerSec())
+	return false
 }
 
 // generateOnly writes the acquisition and says how long it took.

@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"encoding/csv"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -120,5 +123,63 @@ func TestCompareBoundCountsFailures(t *testing.T) {
 	}
 	if strings.Count(log.String(), "create FAILED") != 3 {
 		t.Errorf("log:\n%s", log.String())
+	}
+}
+
+// TestBenchSmallBesideTar: bench --small runs every command on the
+// generated files and the same jobs with tar + zstd, each correct (cat's
+// bytes, unpack's file count), and prints the side-by-side table.
+func TestBenchSmallBesideTar(t *testing.T) {
+	if ok, missing := bench.HaveTar(); !ok {
+		t.Skipf("%s not installed", missing)
+	}
+	csvPath := filepath.Join(t.TempDir(), "small.csv")
+	r := runBin(t, "bench", "--small", "--files", "300", "--size", "512", "--csv", csvPath, "--work", t.TempDir())
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range rows[1:] {
+		got = append(got, row[0]+"/"+row[5])
+		if row[14] != "" || row[9] == "0.000" {
+			t.Errorf("row %q", row)
+		}
+	}
+	vault, tar := fmt.Sprintf("zstd c8 j%d w2/", runtime.NumCPU()), "tar+zstd c3 j2/"
+	want := strings.Join([]string{vault + "create", tar + "create", vault + "ls", tar + "ls", vault + "ls -l", tar + "ls -l",
+		vault + "cat", tar + "cat", vault + "verify", vault + "unpack", tar + "unpack"}, ",")
+	if strings.Join(got, ",") != want {
+		t.Errorf("rows\n%s\nwant\n%s", strings.Join(got, ","), want)
+	}
+	for _, s := range []string{"time ratio", "RSS ratio", "ls -l"} {
+		if !strings.Contains(r.stdout, s) {
+			t.Errorf("no %q in the output:\n%s", s, r.stdout)
+		}
+	}
+}
+
+// TestBenchSmallWithoutTar: without tar or zstd on PATH, bench --small
+// measures hdf5vault alone and says why.
+func TestBenchSmallWithoutTar(t *testing.T) {
+	csvPath := filepath.Join(t.TempDir(), "small.csv")
+	r := runEnv(t, []string{"PATH=" + t.TempDir()}, "bench", "--small", "--files", "50", "--size", "100",
+		"--csv", csvPath, "--work", t.TempDir())
+	if r.code != exitOK || !strings.Contains(r.stderr, "tar not installed: measuring hdf5vault alone") {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "\n"); n != 7 || strings.Contains(string(b), "tar+zstd") || strings.Contains(r.stdout, "time ratio") {
+		t.Errorf("%d CSV lines:\n%s\n%s", n, b, r.stdout)
 	}
 }

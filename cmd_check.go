@@ -25,6 +25,7 @@ func checkCommand() *cli.Command {
 			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the original's JSON summary to `FILE`, e.g. -j plate1-check.json"},
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files compared in parallel, e.g. -w 4"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "compare what symlinks point to (for sets made with create --follow-symlinks), e.g. --follow-symlinks"},
+			quietFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runCheck,
@@ -38,6 +39,8 @@ func runCheck(c *cli.Context) error {
 	if c.String("directory") == "" {
 		return usagef("check: -d DIR is required")
 	}
+	stop := readProgress(c, "checking")
+	defer stop()
 	s, err := openSet(c, "check")
 	if err != nil {
 		return err
@@ -45,11 +48,12 @@ func runCheck(c *cli.Context) error {
 	defer s.Close()
 	dir := c.String("directory")
 	rep, err := s.Check(c.Context, dir, archiveset.CheckOptions{Workers: c.Int("workers"), FollowSymlinks: c.Bool("follow-symlinks")})
+	stop()
 	if err != nil {
 		return fmt.Errorf("check: %w", err)
 	}
 	rows := rep.Rows
-	if n := len(rep.NotChecked); n > 0 {
+	if n := len(rep.NotChecked); n > 0 && !c.Bool("quiet") {
 		fmt.Fprintf(c.App.ErrWriter, "check: note: %d symlink(s) or special file(s) in %s not compared (first: %s)\n", n, dir, rep.NotChecked[0])
 	}
 	if p := c.String("json"); p != "" {

@@ -22,6 +22,7 @@ func unpackCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dest", Aliases: []string{"d"}, Value: ".", Usage: "destination `DIR`; files land in DIR/<stem>/, e.g. -d /restore"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight, so memory is about N x chunk size at most), e.g. -j 4"},
+			quietFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runUnpack,
@@ -33,6 +34,8 @@ func runUnpack(c *cli.Context) error {
 	if jobs < 1 {
 		return usagef("unpack: -j must be at least 1")
 	}
+	stop := readProgress(c, "unpacking")
+	defer stop()
 	s, err := openSet(c, "unpack")
 	if err != nil {
 		return err
@@ -40,6 +43,7 @@ func runUnpack(c *cli.Context) error {
 	defer s.Close()
 	start := time.Now()
 	st, err := s.Unpack(c.Context, c.String("dest"), jobs)
+	stop()
 	if err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}

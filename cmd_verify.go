@@ -19,6 +19,7 @@ func verifyCommand() *cli.Command {
 			"in full and their sizes checked.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files decoded in parallel, e.g. -w 4"},
+			quietFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runVerify,
@@ -29,6 +30,8 @@ func runVerify(c *cli.Context) error {
 	if c.Int("workers") < 1 {
 		return usagef("verify: -w must be at least 1")
 	}
+	stop := readProgress(c, "verifying")
+	defer stop()
 	s, err := openSet(c, "verify")
 	if err != nil {
 		return err
@@ -36,6 +39,7 @@ func runVerify(c *cli.Context) error {
 	defer s.Close()
 	// Files refused by the layout check are reported as damaged by Verify.
 	res, err := s.Verify(c.Context, c.Int("workers"))
+	stop()
 	if err != nil {
 		return fmt.Errorf("verify: %w", err)
 	}

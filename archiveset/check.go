@@ -47,8 +47,11 @@ type CheckReport struct {
 func (s *Set) Check(ctx context.Context, dir string, o CheckOptions) (*CheckReport, error) {
 	rep := &CheckReport{}
 	disk := map[string]int64{}
+	progress := progressOf(ctx)
+	progress.Begin("scanning "+dir, 0, 0)
 	st, err := walker.Walk(ctx, dir, walker.Options{FollowSymlinks: o.FollowSymlinks}, func(e walker.Entry) error {
 		disk[e.Rel] = e.Size
+		progress.Add(1, 0)
 		return nil
 	})
 	if err != nil {

@@ -87,6 +87,8 @@ func (s *Set) LayoutError() error {
 // headers are read with positional reads, so this is mostly I/O latency.
 func (s *Set) layout(ctx context.Context) error {
 	s.Files = make([]File, len(s.Index.Files))
+	progress := progressOf(ctx)
+	progress.Begin(StageLayout, len(s.Files), 0)
 	work := make(chan int, 64)
 	var wg sync.WaitGroup
 	for range max(4, 2*runtime.GOMAXPROCS(0)) {
@@ -96,6 +98,7 @@ func (s *Set) layout(ctx context.Context) error {
 			var buf []byte
 			for i := range work {
 				s.Files[i], buf = s.layoutFile(&s.Index.Files[i], buf)
+				progress.Add(1, 0)
 			}
 		}()
 	}

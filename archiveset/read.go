@@ -19,10 +19,11 @@ type fileReader struct {
 	dec     *blosc.Decoder
 	payload []byte
 	raw     []byte
+	report  Progress // hears every part's decoded bytes
 }
 
 func (s *Set) newFileReader() *fileReader {
-	return &fileReader{s: s, dec: newDecoder(s.ChunkSize)}
+	return &fileReader{s: s, dec: newDecoder(s.ChunkSize), report: noProgress{}}
 }
 
 // part returns the decoded bytes of p, valid until the next call.
@@ -72,6 +73,7 @@ func (r *fileReader) each(ctx context.Context, f *File, fn func([]byte) error) e
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Path, err)
 		}
+		r.report.Add(0, int64(len(b)))
 		if err := fn(b); err != nil {
 			return err
 		}

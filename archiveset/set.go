@@ -78,6 +78,7 @@ func Open(ctx context.Context, paths []string, open Opener) (*Set, error) {
 	if s.ChunkSize <= 0 || s.ChunkSize > archive.MaxChunkSize {
 		s.ChunkSize = archive.MaxChunkSize
 	}
+	progressOf(ctx).Begin(StageIndex, 0, 0)
 	s.Index, err = archive.ParseIndex([]byte(root.Info), n)
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", s.Members[0].Path, err))

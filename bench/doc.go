@@ -9,5 +9,7 @@
 //
 // The runner executes the hdf5vault binary as child processes over a matrix of
 // settings and reports wall time, throughput, compression ratio and the
-// child's peak RSS, next to an in-memory compression bound (no I/O).
+// child's peak RSS, next to an in-memory compression bound (no I/O). On many
+// small files, Scale runs every command (create, ls, ls -l, cat, verify,
+// unpack) beside the same jobs with tar and zstd.
 package bench

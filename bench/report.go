@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -64,7 +65,7 @@ func WriteTable(w io.Writer, rs []Result) error {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%.1f\t%.0f\t%s\t%s\t\n", r.Setting, r.Op, r.Wall.Seconds(),
-			r.MBps(), r.FilesPerSec(), orDash(r.Ratio(), "%.3f"), orDash(float64(r.PeakRSS)/(1<<20), "%.0f"))
+			r.MBps(), r.FilesPerSec(), orDash(r.Ratio(), "%.3f"), orDash(mib(r.PeakRSS), "%.0f"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -107,4 +108,53 @@ func WriteCSV(w io.Writer, rs []Result) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// WriteVersus prints, per op, hdf5vault's run (any setting but
+// TarSetting) beside tar's: seconds, files/s and peak RSS of each, and
+// the hdf5vault/tar ratios of time and peak RSS. Ops without a successful
+// run on both sides show "-" for what is missing.
+func WriteVersus(w io.Writer, rs []Result) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "op\thdf5vault s\tfiles/s\tRSS MiB\ttar+zstd s\tfiles/s\tRSS MiB\ttime ratio\tRSS ratio\t")
+	for _, op := range versusOps(rs) {
+		v, t := find(rs, op, false), find(rs, op, true)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", op,
+			seconds(v), orDash(v.FilesPerSec(), "%.0f"), orDash(mib(v.PeakRSS), "%.0f"),
+			seconds(t), orDash(t.FilesPerSec(), "%.0f"), orDash(mib(t.PeakRSS), "%.0f"),
+			orDash(ratioOf(v.Wall.Seconds(), t.Wall.Seconds()), "%.2f"), orDash(ratioOf(mib(v.PeakRSS), mib(t.PeakRSS)), "%.2f"))
+	}
+	return tw.Flush()
+}
+
+// versusOps lists the ops of rs in their first order.
+func versusOps(rs []Result) []string {
+	var ops []string
+	for _, r := range rs {
+		if !slices.Contains(ops, r.Op) {
+			ops = append(ops, r.Op)
+		}
+	}
+	return ops
+}
+
+// find returns the successful run of op on one side, or a zero Result.
+func find(rs []Result, op string, tar bool) Result {
+	for _, r := range rs {
+		if r.Op == op && (r.Setting == TarSetting) == tar && r.Err == "" {
+			return r
+		}
+	}
+	return Result{}
+}
+
+func seconds(r Result) string { return orDash(r.Wall.Seconds(), "%.2f") }
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+func ratioOf(a, b float64) float64 {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return a / b
 }

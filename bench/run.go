@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,29 +97,70 @@ func (r *Runner) create(ctx context.Context, s Setting, dir string) Result {
 // status and the last line the child wrote to stderr.
 func (r *Runner) child(ctx context.Context, s Setting, op string, args []string) Result {
 	res := Result{Setting: s, Op: op, Files: r.Tree.Files, Bytes: r.Tree.Bytes}
-	flushDisks()
-	cmd := exec.CommandContext(ctx, r.Exe, args...)
-	// On interrupt, let the child clean up as it does on Ctrl-C; kill it if it lingers.
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	err := cmd.Start()
-	if err == nil {
-		w := watchRSS(cmd.Process.Pid)
-		err = cmd.Wait()
-		res.Wall = time.Since(start)
-		res.PeakRSS = peakRSS(cmd.ProcessState, w.finish())
-	}
-	if err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-			msg = msg[i+1:] // the last line says why
-		}
-		res.Err = fmt.Sprintf("%v: %s", err, msg)
-	}
+	res.Wall, res.PeakRSS, res.Err = measure(ctx, nil, append([]string{r.Exe}, args...))
 	return res
+}
+
+// measure runs cmds as a pipeline, each one's stdout feeding the next one's
+// stdin and the last one's going to out (nil: discarded), after flushing
+// the disks. peak is the sum of the processes' peak RSS (they run at the
+// same time). A failure is the first failing command's exit status and the
+// last line it wrote to stderr.
+func measure(ctx context.Context, out io.Writer, cmds ...[]string) (wall time.Duration, peak int64, fail string) {
+	flushDisks()
+	procs := make([]*exec.Cmd, len(cmds))
+	stderrs := make([]bytes.Buffer, len(cmds))
+	for i, argv := range cmds {
+		cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+		// On interrupt, let the child clean up as it does on Ctrl-C; kill it if it lingers.
+		cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+		cmd.WaitDelay = 10 * time.Second
+		cmd.Stderr = &stderrs[i]
+		procs[i] = cmd
+	}
+	procs[len(procs)-1].Stdout = out
+	var ends []*os.File // the parent's copies of the pipes, closed once the children hold them
+	for i := 0; i+1 < len(procs); i++ {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			return 0, 0, err.Error()
+		}
+		procs[i].Stdout, procs[i+1].Stdin = pw, pr
+		ends = append(ends, pr, pw)
+	}
+	start := time.Now()
+	watches, errs := make([]*rssWatch, len(procs)), make([]error, len(procs))
+	for i, cmd := range procs {
+		if errs[i] = cmd.Start(); errs[i] == nil {
+			watches[i] = watchRSS(cmd.Process.Pid)
+		}
+	}
+	for _, f := range ends {
+		f.Close()
+	}
+	for i, cmd := range procs {
+		if watches[i] == nil {
+			continue
+		}
+		errs[i] = cmd.Wait()
+		peak += peakRSS(cmd.ProcessState, watches[i].finish())
+	}
+	wall = time.Since(start)
+	for i, err := range errs {
+		if err != nil {
+			return wall, peak, fmt.Sprintf("%v: %s", err, lastLine(stderrs[i].String()))
+		}
+	}
+	return wall, peak, ""
+}
+
+// lastLine is the last line of a child's stderr: the one that says why.
+func lastLine(msg string) string {
+	msg = strings.TrimSpace(msg)
+	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+		return msg[i+1:]
+	}
+	return msg
 }
 
 // sameSize checks that an unpack restored as many files and bytes as the

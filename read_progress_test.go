@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// progressSet archives 1500 small files (enough for every stage to last
+// longer than a millisecond) and returns the source and the set's base.
+func progressSet(t *testing.T) (src, base string) {
+	t.Helper()
+	dir := t.TempDir()
+	src, base = filepath.Join(dir, "src"), filepath.Join(dir, "set")
+	for _, args := range [][]string{
+		{"bench", "--generate", src, "--small", "--files", "1500", "--size", "256"},
+		{"create", "-q", src, base},
+	} {
+		if r := runBin(t, args...); r.code != exitOK {
+			t.Fatalf("%q: exit %d\n%s", args, r.code, r.stderr)
+		}
+	}
+	return src, base
+}
+
+// runEnv runs the binary with extra environment variables.
+func runEnv(t *testing.T, env []string, args ...string) runResult {
+	t.Helper()
+	cmd := exec.Command(readBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	code := 0
+	if err := cmd.Run(); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatal(err)
+		}
+		code = ee.ExitCode()
+	}
+	return runResult{code, out.String(), errb.String()}
+}
+
+// TestReadProgressLogLines: without a terminal, unpack, verify and check
+// log plain progress lines on stderr (every 5 s; here every millisecond),
+// through the open and their own work; -q silences them.
+func TestReadProgressLogLines(t *testing.T) {
+	src, base := progressSet(t)
+	fast := []string{progressIntervalEnv + "=1ms"}
+	for _, c := range []struct {
+		args  []string
+		verb  string
+		sumup string
+	}{
+		{[]string{"verify", base}, "verifying", "verified 1500 files"},
+		{[]string{"unpack", "-d", t.TempDir(), base}, "unpacking", "unpacked 1500 files"},
+		{[]string{"check", "-d", src, base}, "checking", "check passed: 1500 files"},
+	} {
+		r := runEnv(t, fast, c.args...)
+		if r.code != exitOK || !strings.Contains(r.stdout, c.sumup) {
+			t.Fatalf("%q: exit %d\n%s%s", c.args, r.code, r.stdout, r.stderr)
+		}
+		prefix := "hdf5vault " + c.args[0] + ": "
+		for _, want := range []string{prefix + "checking the layout ", " of 1500 files", prefix + c.verb + " "} {
+			if !strings.Contains(r.stderr, want) {
+				t.Errorf("%s: no %q on stderr:\n%s", c.args[0], want, r.stderr)
+			}
+		}
+		if strings.Contains(r.stderr, "\r") {
+			t.Errorf("%s: a terminal's bar without a terminal:\n%q", c.args[0], r.stderr)
+		}
+
+		quiet := append([]string{c.args[0], "-q"}, c.args[1:]...)
+		if c.args[0] == "unpack" {
+			quiet[3] = t.TempDir()
+		}
+		r = runEnv(t, fast, quiet...)
+		if r.code != exitOK || r.stderr != "" || !strings.Contains(r.stdout, c.sumup) {
+			t.Errorf("%q: exit %d, stderr %q, stdout %q", quiet, r.code, r.stderr, r.stdout)
+		}
+	}
+}
+
+// TestReadProgressBarOnTerminal: on a terminal (a pty made by script(1))
+// verify draws a bar in place while it opens and reads the set, clears it,
+// and prints its summary on a clean line.
+func TestReadProgressBarOnTerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) not installed")
+	}
+	_, base := progressSet(t)
+	for _, quiet := range []bool{false, true} {
+		line := readBin + " verify " + base
+		if quiet {
+			line = readBin + " verify -q " + base
+		}
+		cmd := exec.Command("script", "-qec", line, "/dev/null")
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v\n%q", line, err, out)
+		}
+		s := string(out)
+		summary := "verified 1500 files (384000 bytes)"
+		if quiet {
+			if s != summary+": all decoded, sizes match, 1500 of 1500 match their stored checksum\r\n" {
+				t.Errorf("-q on a terminal: %q", s)
+			}
+			continue
+		}
+		for _, want := range []string{"\rhdf5vault verify: reading the index", "\rhdf5vault verify: checking the layout [",
+			"\rhdf5vault verify: verifying [",
+			" of 1500 files, ", "\x1b[K\r\x1b[K" + summary} {
+			if !strings.Contains(s, want) {
+				t.Errorf("no %q on the terminal:\n%q", want, s)
+			}
+		}
+	}
+}

@@ -196,7 +196,7 @@ func exitOf(err error) int {
 }
 
 // TestFaultKilledCreate: SIGKILL leaves only temporary files, which the next
-// create removes and reports; SIGTERM exits 130 and leaves nothing.
+// create removes and reports; SIGTERM and SIGHUP exit 130 and leave nothing.
 func TestFaultKilledCreate(t *testing.T) {
 	src := genTree(t, 120)
 	before := treeState(t, src)
@@ -231,20 +231,25 @@ func TestFaultKilledCreate(t *testing.T) {
 		})
 	}
 
-	t.Run("SIGTERM", func(t *testing.T) {
-		out := t.TempDir()
-		cmd, errb := startCreate(t, src, out, "acq", 1<<20)
-		cmd.Process.Signal(syscall.SIGTERM)
-		if code := exitOf(cmd.Wait()); code != 130 {
-			t.Fatalf("exit %d after SIGTERM, want 130 (did the run finish first?)\n%s", code, errb.String())
-		}
-		if !strings.Contains(errb.String(), "interrupted: terminated signal received") {
-			t.Errorf("SIGTERM: the message does not say the run was interrupted:\n%s", errb.String())
-		}
-		noArchive(t, out, "acq", true)
-		sameState(t, before, treeState(t, src))
-		cleanRun(t, src, out, "acq", "-w", "2")
-	})
+	for _, sig := range []struct {
+		sig  syscall.Signal
+		text string
+	}{{syscall.SIGTERM, "terminated"}, {syscall.SIGHUP, "hangup"}} {
+		t.Run(sig.text, func(t *testing.T) {
+			out := t.TempDir()
+			cmd, errb := startCreate(t, src, out, "acq", 1<<20)
+			cmd.Process.Signal(sig.sig)
+			if code := exitOf(cmd.Wait()); code != 130 {
+				t.Fatalf("exit %d after %v, want 130 (did the run finish first?)\n%s", code, sig.sig, errb.String())
+			}
+			if !strings.Contains(errb.String(), "interrupted: "+sig.text+" signal received") {
+				t.Errorf("%v: the message does not say the run was interrupted:\n%s", sig.sig, errb.String())
+			}
+			noArchive(t, out, "acq", true)
+			sameState(t, before, treeState(t, src))
+			cleanRun(t, src, out, "acq", "-w", "2")
+		})
+	}
 }
 
 // limited runs the binary with RLIMIT_FSIZE set to limit bytes.

@@ -855,3 +855,75 @@ func TestFaultEdgeTrees(t *testing.T) {
 		noArchive(t, out, "names", true)
 	}
 }
+
+// TestFaultEditedInPlace: a file written in place while create reads it,
+// its modification time then put back (pwrite, touch -d @old), fails the run
+// naming the file. The budget holds one 1 MiB part in flight, so while the
+// archive holds less than half the file, the reader is far from its last
+// part and its check after the last byte is still to come: no race.
+func TestFaultEditedInPlace(t *testing.T) {
+	src := t.TempDir()
+	p := filepath.Join(src, "big.bin")
+	if err := os.WriteFile(p, noise(48<<20, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, threads string }{
+		{"mapped", "1"}, // parts of 1 MiB are mapped
+		{"read", "2"},   // blocks compressed on other threads: parts are read
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			cmd, errb := startCreate(t, src, out, "edit", 2<<20, "-s", "1MiB", "-t", tc.threads)
+			before, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.WriteAt([]byte("edited in place"), 100) // a part already stored
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, before.ModTime(), before.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			if stored := tempBytes(t, out); stored > 12<<20 {
+				t.Fatalf("the archive already holds %d bytes: the edit may have come after the read", stored)
+			}
+			if code := exitOf(cmd.Wait()); code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+			}
+			if msg := errb.String(); !strings.Contains(msg, p) || !strings.Contains(msg, "changed while being read") {
+				t.Errorf("the message does not name %s and its cause:\n%s", p, msg)
+			}
+			noArchive(t, out, "edit", true)
+		})
+	}
+}
+
+// noise is n bytes of 6-bit pseudo-random values: compressible, but slowly.
+func noise(n int, seed uint32) []byte {
+	b := make([]byte, n)
+	x := seed
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = byte(x>>24) & 0x3f
+	}
+	return b
+}
+
+// tempBytes is the size of the temporary archive files in dir.
+func tempBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	_, temp := finalNames(t, dir, "")
+	for _, name := range temp {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
+}

@@ -56,6 +56,9 @@ func runCheck(c *cli.Context) error {
 	if n := len(rep.NotChecked); n > 0 && !c.Bool("quiet") {
 		fmt.Fprintf(c.App.ErrWriter, "check: note: %d symlink(s) or special file(s) in %s not compared (first: %s)\n", n, dir, rep.NotChecked[0])
 	}
+	if n := len(rep.Members); n > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "check: note: %d member(s) of the archive set lie in %s and are not compared (first: %s)\n", n, dir, rep.Members[0])
+	}
 	if p := c.String("json"); p != "" {
 		if err := writeSummary(p, rows); err != nil {
 			return fmt.Errorf("check: summary %s: %w", p, err)

@@ -196,7 +196,7 @@ func exitOf(err error) int {
 }
 
 // TestFaultKilledCreate: SIGKILL leaves only temporary files, which the next
-// create removes and reports; SIGTERM exits 130 and leaves nothing.
+// create removes and reports; SIGTERM and SIGHUP exit 130 and leave nothing.
 func TestFaultKilledCreate(t *testing.T) {
 	src := genTree(t, 120)
 	before := treeState(t, src)
@@ -231,20 +231,25 @@ func TestFaultKilledCreate(t *testing.T) {
 		})
 	}
 
-	t.Run("SIGTERM", func(t *testing.T) {
-		out := t.TempDir()
-		cmd, errb := startCreate(t, src, out, "acq", 1<<20)
-		cmd.Process.Signal(syscall.SIGTERM)
-		if code := exitOf(cmd.Wait()); code != 130 {
-			t.Fatalf("exit %d after SIGTERM, want 130 (did the run finish first?)\n%s", code, errb.String())
-		}
-		if !strings.Contains(errb.String(), "interrupted: terminated signal received") {
-			t.Errorf("SIGTERM: the message does not say the run was interrupted:\n%s", errb.String())
-		}
-		noArchive(t, out, "acq", true)
-		sameState(t, before, treeState(t, src))
-		cleanRun(t, src, out, "acq", "-w", "2")
-	})
+	for _, sig := range []struct {
+		sig  syscall.Signal
+		text string
+	}{{syscall.SIGTERM, "terminated"}, {syscall.SIGHUP, "hangup"}} {
+		t.Run(sig.text, func(t *testing.T) {
+			out := t.TempDir()
+			cmd, errb := startCreate(t, src, out, "acq", 1<<20)
+			cmd.Process.Signal(sig.sig)
+			if code := exitOf(cmd.Wait()); code != 130 {
+				t.Fatalf("exit %d after %v, want 130 (did the run finish first?)\n%s", code, sig.sig, errb.String())
+			}
+			if !strings.Contains(errb.String(), "interrupted: "+sig.text+" signal received") {
+				t.Errorf("%v: the message does not say the run was interrupted:\n%s", sig.sig, errb.String())
+			}
+			noArchive(t, out, "acq", true)
+			sameState(t, before, treeState(t, src))
+			cleanRun(t, src, out, "acq", "-w", "2")
+		})
+	}
 }
 
 // limited runs the binary with RLIMIT_FSIZE set to limit bytes.
@@ -849,4 +854,76 @@ func TestFaultEdgeTrees(t *testing.T) {
 		wantFail(t, fmt.Sprintf("file name %q", name), r, 1, filepath.Join(dir, name), "cannot be an archive path")
 		noArchive(t, out, "names", true)
 	}
+}
+
+// TestFaultEditedInPlace: a file written in place while create reads it,
+// its modification time then put back (pwrite, touch -d @old), fails the run
+// naming the file. The budget holds one 1 MiB part in flight, so while the
+// archive holds less than half the file, the reader is far from its last
+// part and its check after the last byte is still to come: no race.
+func TestFaultEditedInPlace(t *testing.T) {
+	src := t.TempDir()
+	p := filepath.Join(src, "big.bin")
+	if err := os.WriteFile(p, noise(48<<20, 3), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, threads string }{
+		{"mapped", "1"}, // parts of 1 MiB are mapped
+		{"read", "2"},   // blocks compressed on other threads: parts are read
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			cmd, errb := startCreate(t, src, out, "edit", 2<<20, "-s", "1MiB", "-t", tc.threads)
+			before, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(p, os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.WriteAt([]byte("edited in place"), 100) // a part already stored
+			f.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chtimes(p, before.ModTime(), before.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			if stored := tempBytes(t, out); stored > 12<<20 {
+				t.Fatalf("the archive already holds %d bytes: the edit may have come after the read", stored)
+			}
+			if code := exitOf(cmd.Wait()); code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+			}
+			if msg := errb.String(); !strings.Contains(msg, p) || !strings.Contains(msg, "changed while being read") {
+				t.Errorf("the message does not name %s and its cause:\n%s", p, msg)
+			}
+			noArchive(t, out, "edit", true)
+		})
+	}
+}
+
+// noise is n bytes of 6-bit pseudo-random values: compressible, but slowly.
+func noise(n int, seed uint32) []byte {
+	b := make([]byte, n)
+	x := seed
+	for i := range b {
+		x = x*1664525 + 1013904223
+		b[i] = byte(x>>24) & 0x3f
+	}
+	return b
+}
+
+// tempBytes is the size of the temporary archive files in dir.
+func tempBytes(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	_, temp := finalNames(t, dir, "")
+	for _, name := range temp {
+		if fi, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			n += fi.Size()
+		}
+	}
+	return n
 }

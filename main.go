@@ -23,12 +23,15 @@ const (
 	exitFailure     = 1   // the run failed; nothing with a final name is incomplete
 	exitUsage       = 2   // bad command line
 	exitMismatch    = 3   // check/verify ran to the end and found differences or damage
-	exitInterrupted = 130 // SIGINT or SIGTERM
+	exitInterrupted = 130 // SIGINT, SIGTERM or SIGHUP
 )
 
 func main() {
 	stopProfile := startProfile()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (the terminal or ssh session went away) is an interruption
+	// like the others: stop every stage and remove temporary files, rather
+	// than die at once with them left behind.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := newApp().RunContext(ctx, os.Args)
 	interrupted := ctx.Err() != nil
 	if interrupted && errors.Is(err, context.Canceled) {

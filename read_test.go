@@ -196,6 +196,34 @@ func TestCheckNamesFailingFiles(t *testing.T) {
 	}
 }
 
+// TestCheckArchiveInsideSource: create leaves its own set out of the
+// archive when it lies inside the source; check counts those members as the
+// archive, not as files on disk that are not archived, and still names a
+// real extra file beside them.
+func TestCheckArchiveInsideSource(t *testing.T) {
+	for _, w := range []string{"1", "3"} {
+		t.Run("w="+w, func(t *testing.T) {
+			src := copyFixtureTree(t)
+			base := filepath.Join(src, "odd", "self")
+			if r := runBin(t, "create", "-q", "-w", w, src, base); r.code != 0 {
+				t.Fatalf("create: exit %d: %s", r.code, r.stderr)
+			}
+			out, code := run(t, "check", "-d", src, base)
+			if code != 0 || !strings.Contains(out, "check passed") || !strings.Contains(out, "member(s) of the archive set") {
+				t.Fatalf("check with the set inside the tree: exit %d, want 0 and a note\n%s", code, out)
+			}
+			extra := filepath.Join(src, "odd", "self_old.h5") // named like a member, but not one
+			if err := os.WriteFile(extra, []byte("not an archive"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, code = run(t, "check", "-d", src, base)
+			if code != 3 || !strings.Contains(out, "odd/self_old.h5: on disk but not in the archive") {
+				t.Fatalf("an extra file beside the members: exit %d, want 3 naming it\n%s", code, out)
+			}
+		})
+	}
+}
+
 // checkSummary compares the JSON summary with the directory, computed here.
 func checkSummary(t *testing.T, summary, dir, failing string) {
 	t.Helper()

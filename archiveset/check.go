@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 
@@ -37,19 +38,29 @@ type CheckOptions struct {
 type CheckReport struct {
 	Rows       []CheckRow // sorted by path
 	NotChecked []string   // symlinks not followed, special files: on disk, never archived by create
+	Members    []string   // the set's own member files found in the directory: the archive itself
 }
 
 // Check compares directory dir with the set: every archived file must exist
 // on disk with the same size and MD5 (and the stored checksum, when the
 // archive records one), and every file on disk must be archived. The
-// directory is walked as create walks a source, so the same files count.
+// directory is walked as create walks a source, so the same files count:
+// the set's own members inside it are the archive, not extra files.
 // A returned error means the check could not run.
 func (s *Set) Check(ctx context.Context, dir string, o CheckOptions) (*CheckReport, error) {
 	rep := &CheckReport{}
 	disk := map[string]int64{}
 	progress := progressOf(ctx)
 	progress.Begin("scanning "+dir, 0, 0)
-	st, err := walker.Walk(ctx, dir, walker.Options{FollowSymlinks: o.FollowSymlinks}, func(e walker.Entry) error {
+	own := s.ownMembers()
+	wo := walker.Options{FollowSymlinks: o.FollowSymlinks, Exclude: func(d, name string) bool {
+		if own(d, name) {
+			rep.Members = append(rep.Members, filepath.Join(d, name))
+			return true
+		}
+		return false
+	}}
+	st, err := walker.Walk(ctx, dir, wo, func(e walker.Entry) error {
 		disk[e.Rel] = e.Size
 		progress.Add(1, 0)
 		return nil
@@ -66,6 +77,36 @@ func (s *Set) Check(ctx context.Context, dir string, o CheckOptions) (*CheckRepo
 		return s.checkRow(ctx, r, dir, &rep.Rows[i])
 	})
 	return rep, err
+}
+
+// ownMembers tells whether a directory entry is one of the set's member
+// files. create leaves its own set out when the archive lies inside the
+// source, so check must leave it out too rather than call it "not in the
+// archive". Members are matched by identity (device and inode), not by name.
+func (s *Set) ownMembers() func(dir, name string) bool {
+	byName := map[string][]os.FileInfo{}
+	for _, m := range s.Members {
+		if fi, err := os.Stat(m.Path); err == nil {
+			n := filepath.Base(m.Path)
+			byName[n] = append(byName[n], fi)
+		}
+	}
+	return func(dir, name string) bool {
+		want := byName[name]
+		if len(want) == 0 {
+			return false
+		}
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			return false
+		}
+		for _, m := range want {
+			if os.SameFile(fi, m) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // checkRows makes one row per path on disk or in the archive.

@@ -19,7 +19,7 @@ const mapMin = 1 << 20
 var (
 	errShrank   = errors.New("file shrank while being read")
 	errGrew     = errors.New("file grew while being read")
-	errModified = errors.New("file was modified while being read")
+	errModified = errors.New("file changed while being read")
 )
 
 // testHookMapped, when set by a test, runs before a mapped part is encoded.
@@ -48,20 +48,32 @@ func (s *srcFile) unref() {
 	}
 }
 
-// unchanged checks that the file still has the size and modification time
-// it had when it was opened: nobody wrote to it while it was mapped.
+// unchanged checks that the file still has the stamp it had when it was
+// opened: nobody wrote to it while it was mapped.
 func (s *srcFile) unchanged() error {
 	after, err := s.f.Stat()
 	if err != nil {
 		return err
 	}
-	if after.Size() < s.before.Size() {
+	return sameStamp(s.before, after)
+}
+
+// sameStamp compares two stats of one source file, taken before and after
+// reading it. Size and modification time are not enough: a file written in
+// place and given its old mtime back (touch -d) keeps both, but not its
+// inode change time.
+func sameStamp(before, after fs.FileInfo) error {
+	switch {
+	case after.Size() < before.Size():
 		return errShrank
-	}
-	if after.Size() > s.before.Size() {
+	case after.Size() > before.Size():
 		return errGrew
+	case !after.ModTime().Equal(before.ModTime()):
+		return errModified
 	}
-	if !after.ModTime().Equal(s.before.ModTime()) {
+	d0, i0, c0 := sysStamp(before)
+	d1, i1, c1 := sysStamp(after)
+	if d0 != d1 || i0 != i1 || c0 != c1 {
 		return errModified
 	}
 	return nil

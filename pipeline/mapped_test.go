@@ -5,6 +5,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"sync/atomic"
@@ -120,27 +121,39 @@ func TestRunMappedFileTruncated(t *testing.T) {
 
 // TestRunMappedFileModified: a file rewritten in place (same size) after the
 // reader hashed it but before the compressor read it fails the run: the
-// stored bytes would not match the stored checksum.
+// stored bytes would not match the stored checksum. Putting its old mtime
+// back does not hide the write.
 func TestRunMappedFileModified(t *testing.T) {
-	src := writeTree(t, map[string][]byte{"live.bin": pattern(2*mapMin, 1)})
-	ws, fw := fakes(1)
-	cfg := baseConfig(src, ws)
-	cfg.ChunkSize, cfg.MaxMemory = 4*mapMin, 16*mapMin
-	_, _, err := mappedRun(t, cfg, func(p *part) {
-		if err := os.WriteFile(p.file.Path, pattern(2*mapMin, 9), 0o640); err != nil {
-			t.Error(err)
-		}
-		// Coarse file-system clocks could leave the mtime as it was.
-		later := time.Now().Add(time.Second)
-		if err := os.Chtimes(p.file.Path, later, later); err != nil {
-			t.Error(err)
-		}
-	})
-	if err == nil || !errors.Is(err, errModified) || !containsAll(err.Error(), "live.bin", "modified while being read") {
-		t.Fatalf("err = %v", err)
-	}
-	if fw[0].finished || len(fw[0].dsets) != 0 {
-		t.Fatal("a modified file reached the archive")
+	for _, restore := range []bool{false, true} {
+		t.Run(fmt.Sprint("mtime restored=", restore), func(t *testing.T) {
+			src := writeTree(t, map[string][]byte{"live.bin": pattern(2*mapMin, 1)})
+			ws, fw := fakes(1)
+			cfg := baseConfig(src, ws)
+			cfg.ChunkSize, cfg.MaxMemory = 4*mapMin, 16*mapMin
+			_, _, err := mappedRun(t, cfg, func(p *part) {
+				fi, err := os.Stat(p.file.Path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p.file.Path, pattern(2*mapMin, 9), 0o640); err != nil {
+					t.Error(err)
+				}
+				// Coarse file-system clocks could leave the mtime as it was.
+				at := time.Now().Add(time.Second)
+				if restore {
+					at = fi.ModTime()
+				}
+				if err := os.Chtimes(p.file.Path, at, at); err != nil {
+					t.Error(err)
+				}
+			})
+			if err == nil || !errors.Is(err, errModified) || !containsAll(err.Error(), "live.bin", "changed while being read") {
+				t.Fatalf("err = %v", err)
+			}
+			if fw[0].finished || len(fw[0].dsets) != 0 {
+				t.Fatal("a modified file reached the archive")
+			}
+		})
 	}
 }
 

@@ -3,6 +3,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -28,3 +29,17 @@ func mapPart(f *os.File, off int64, n int) (data, whole []byte, err error) {
 
 // unmap releases a mapping from mapPart.
 func unmap(whole []byte) { _ = unix.Munmap(whole) }
+
+// mapAnon returns n bytes of zeroed memory straight from the OS; its pages
+// become resident only when written, and unmapAnon gives them back at once.
+// Like make, it does not return when memory is exhausted.
+func mapAnon(n int) []byte {
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		panic(fmt.Sprintf("hdf5vault: cannot map a %d-byte buffer: %v", n, err))
+	}
+	return b
+}
+
+// unmapAnon releases memory from mapAnon.
+func unmapAnon(b []byte) { _ = unix.Munmap(b) }

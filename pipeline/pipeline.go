@@ -77,7 +77,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		return nil, errors.New("no archive writers")
 	}
 	r := newRun(cfg)
-	if err := r.store(ctx); err != nil {
+	err := r.store(ctx)
+	r.pool.Close() // every part is released by now: only idle buffers are left
+	if err != nil {
 		return nil, err
 	}
 	return r.finish(ctx)
@@ -249,9 +251,8 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	}
 	r.res.Index = ix
 	r.res.HighWater = r.pool.HighWater()
-	r.pool = nil // its idle buffers are garbage now
 	if len(info) >= bigIndex {
-		// Hand the marshalling's garbage (and the idle part buffers) back
+		// Hand the marshalling's garbage (and the idle small buffers) back
 		// to the OS before the writers make their C copies of the index,
 		// so the two peaks do not add up: 100,000 files of 1 KiB peaked at
 		// 386 MB RSS without this.

@@ -15,7 +15,13 @@ import (
 // Held bytes (buffers in use plus idle ones kept for reuse) never exceed the
 // budget, with one exception: a reservation larger than the whole budget is
 // granted when nothing else is held, and then runs alone (it counts as the
-// full budget until it is returned).
+// full budget until both its buffers are returned).
+//
+// Buffers of bigBuf bytes and more are mapped from the OS and unmapped when
+// the pool drops them, so that the memory held is the memory resident: a
+// dropped buffer on the Go heap stays resident until the collector and the
+// scavenger get to it, which let runs of large parts reach three times the
+// budget. Call Close to unmap the idle buffers when the pool is done.
 type Pool struct {
 	mu      sync.Mutex
 	budget  int64
@@ -27,8 +33,9 @@ type Pool struct {
 
 // Buf is a buffer from a Pool; return it with Put exactly once.
 type Buf struct {
-	B []byte
-	w int64 // bytes of budget it holds
+	B    []byte
+	w    int64 // bytes of budget it holds
+	twin *Buf  // of a reservation above the budget: takes over w when this one returns first
 }
 
 type waiter struct {
@@ -122,12 +129,26 @@ func (p *Pool) putLocked(b *Buf) {
 	if b == nil {
 		return
 	}
+	if t := b.twin; t != nil { // the other half still runs alone: it keeps the budget
+		t.w, b.w = t.w+b.w, 0
+		t.twin, b.twin = nil, nil
+	}
 	c := cap(b.B)
 	if b.w == int64(c) && c == classOf(c) && int64(c) <= p.budget/4 {
 		p.idle[c] = append(p.idle[c], b.B[:0]) // keeps its weight in held
 		return
 	}
 	p.held -= b.w
+	freeBuf(b.B)
+	b.B = nil
+}
+
+// Close unmaps the idle buffers. Buffers still in use are not touched; the
+// pool must not be used afterwards.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.dropIdle(p.held)
 }
 
 // grantLocked serves waiters in order while the head fits.
@@ -181,18 +202,22 @@ func (p *Pool) tryLocked(w *waiter) bool {
 			left -= wi
 			w.got[i] = &Buf{w: wi}
 			if i > 0 || !w.bare {
-				w.got[i].B = make([]byte, n, classOf(n))
+				w.got[i].B = allocBuf(n, classOf(n))
 			}
 		}
+	}
+	if a, b := w.got[0], w.got[1]; a != nil && b != nil && total < need[0]+need[1] {
+		a.twin, b.twin = b, a
 	}
 	return true
 }
 
-// dropIdle forgets idle buffers (the GC reclaims them) until at least n
-// bytes are freed or none are left.
+// dropIdle frees idle buffers until at least n bytes are freed or none are
+// left.
 func (p *Pool) dropIdle(n int64) {
 	for c, l := range p.idle {
 		for len(l) > 0 && n > 0 {
+			freeBuf(l[len(l)-1])
 			l = l[:len(l)-1]
 			p.held -= int64(c)
 			n -= int64(c)
@@ -210,6 +235,26 @@ func (p *Pool) dropIdle(n int64) {
 
 // minClass is the smallest buffer the pool allocates.
 const minClass = 4096
+
+// bigBuf is the capacity from which buffers are mapped rather than taken
+// from the Go heap. Smaller ones are many and short-lived, where the heap is
+// cheaper than a system call each.
+const bigBuf = 1 << 20
+
+// allocBuf returns a buffer of length n and capacity c.
+func allocBuf(n, c int) []byte {
+	if c < bigBuf {
+		return make([]byte, n, c)
+	}
+	return mapAnon(c)[:n]
+}
+
+// freeBuf unmaps a buffer from allocBuf; heap buffers are left to the GC.
+func freeBuf(b []byte) {
+	if cap(b) >= bigBuf {
+		unmapAnon(b[:cap(b)])
+	}
+}
 
 // classOf rounds n up to a size class: eight steps per power of two above
 // minClass, so a buffer wastes at most an eighth and similar files (the usual

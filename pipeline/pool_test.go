@@ -129,3 +129,63 @@ func TestPoolReserveWeight(t *testing.T) {
 		t.Fatalf("held %d after Put: only the idle dst buffer should stay", held)
 	}
 }
+
+// TestPoolOversizedPairKeepsBudget: of a pair above the budget, the buffer
+// returned last holds the whole budget until it is returned, so a part
+// waiting for its writer after its raw bytes are gone still runs alone.
+func TestPoolOversizedPairKeepsBudget(t *testing.T) {
+	p := NewPool(1 << 20)
+	ctx := context.Background()
+	for _, rawFirst := range []bool{true, false} {
+		raw, dst, err := p.ReserveWeight(ctx, 3<<20, 3<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, last := raw, dst
+		if !rawFirst {
+			first, last = dst, raw
+		}
+		p.Put(first)
+		if p.Held() != p.Budget() {
+			t.Fatalf("held %d after the first half returned, want the whole budget", p.Held())
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+		if _, _, err := p.Reserve(cctx, 4096, 0); err == nil {
+			t.Fatal("a reservation was granted beside half of an oversized pair")
+		}
+		cancel()
+		p.Put(last)
+		if p.Held() != 0 {
+			t.Fatalf("held %d after both returned", p.Held())
+		}
+	}
+}
+
+// TestPoolBigBuffersWritableAndFreed: mapped buffers are zeroed and
+// writable, reused while idle, and Close frees the idle ones.
+func TestPoolBigBuffersWritableAndFreed(t *testing.T) {
+	p := NewPool(64 << 20)
+	ctx := context.Background()
+	a, b, err := p.Reserve(ctx, 2<<20, bigBuf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range [][]byte{a.B, b.B} {
+		for i := 0; i < len(x); i += 4096 {
+			if x[i] != 0 {
+				t.Fatal("a new buffer is not zeroed")
+			}
+			x[i] = 1
+		}
+	}
+	p.Put(a)
+	p.Put(b)
+	held := p.Held()
+	if held == 0 {
+		t.Fatal("buffers within a quarter of the budget were not kept for reuse")
+	}
+	p.Close()
+	if p.Held() != 0 {
+		t.Fatalf("held %d after Close", p.Held())
+	}
+}

@@ -185,10 +185,7 @@ func unchanged(fh File, src *srcFile, before fs.FileInfo) error {
 	if err != nil {
 		return err
 	}
-	if after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()) {
-		return errModified
-	}
-	return nil
+	return sameStamp(before, after)
 }
 
 // release returns a part's buffers to the pool and drops its mapping.

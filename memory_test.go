@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/h5sink"
+)
+
+// TestCreateMemoryBound: the peak RSS of create stays within
+// max(--max-memory, one part's raw + compressed bytes) + 64 MiB, the rule
+// --help and the README state, whether parts fit the budget or each one is
+// above it, mapped or read; growth from part to part would break it within
+// a few of the file's parts.
+func TestCreateMemoryBound(t *testing.T) {
+	const mib = 1 << 20
+	src := sparseTree(t, 1<<30)
+	cases := []struct {
+		name          string
+		budget, chunk int64
+		extra         []string
+		long          bool
+	}{
+		{"parts within the budget", 64 * mib, 16 * mib, nil, false},
+		{"parts above the budget", 64 * mib, 256 * mib, nil, false},
+		{"parts above the budget, read", 64 * mib, 256 * mib, []string{"-t", "2"}, false}, // -t 2: parts are read, not mapped
+		{"defaults", 128 * mib, archive.DefaultChunkSize, nil, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.long && testing.Short() {
+				t.Skip("parts of 1 GB: not in -short")
+			}
+			src := src
+			if tc.long {
+				src = sparseTree(t, 3<<30) // three parts of 1 GB
+			}
+			out := t.TempDir()
+			base := filepath.Join(out, "m")
+			args := append([]string{"create", "-q", "-w", "1", "-c", "1",
+				"--max-memory", fmt.Sprint(tc.budget), "-s", fmt.Sprint(tc.chunk)}, tc.extra...)
+			peak, errb, err := peakRSS(append(args, src, base)...)
+			if err != nil {
+				t.Fatalf("create: %v\n%s", err, errb)
+			}
+			bound := max(tc.budget, tc.chunk+largestStored(t, base+".h5")) + 64*mib
+			t.Logf("peak RSS %d MiB, bound %d MiB", peak/mib, bound/mib)
+			if peak > bound {
+				t.Errorf("peak RSS %d MiB above the bound %d MiB", peak/mib, bound/mib)
+			}
+		})
+	}
+}
+
+// sparseTree writes one file of size bytes: in every 64 MiB, 4 MiB of
+// 4-bit noise (compressible, as image data is) and a hole. It takes little
+// disk and compresses fast, yet every part is read and compressed in full.
+func sparseTree(t *testing.T, size int64) string {
+	t.Helper()
+	src := t.TempDir()
+	f, err := os.Create(filepath.Join(src, "big.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	pat := noise(4<<20, 11)
+	for i := range pat {
+		pat[i] &= 0x0f
+	}
+	for off := int64(0); off < size; off += 64 << 20 {
+		if _, err := f.WriteAt(pat, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
+// peakRSS runs the binary and returns the highest VmHWM sampled from
+// /proc/PID/status while it ran (getrusage of a child would fold in this
+// process's own peak: Go starts children with vfork).
+func peakRSS(args ...string) (int64, string, error) {
+	cmd := exec.Command(readBin, args...)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		return 0, "", err
+	}
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var peak int64
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		peak = max(peak, vmHWM(status))
+		select {
+		case err := <-done:
+			return peak, errb.String(), err
+		case <-tick.C:
+		}
+	}
+}
+
+// vmHWM is the VmHWM of a /proc status file in bytes, 0 if unreadable.
+func vmHWM(path string) int64 {
+	b, _ := os.ReadFile(path)
+	_, rest, ok := bytes.Cut(b, []byte("VmHWM:"))
+	if !ok {
+		return 0
+	}
+	line, _, _ := bytes.Cut(rest, []byte("\n"))
+	kb, _ := strconv.ParseInt(string(bytes.Fields(line)[0]), 10, 64)
+	return kb << 10
+}
+
+// largestStored is the largest payload of the one-member set at path.
+func largestStored(t *testing.T, path string) int64 {
+	t.Helper()
+	r, err := h5sink.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	ix, err := archive.ParseIndex([]byte(r.Root().Info), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, f := range ix.Files {
+		for _, p := range f.Parts {
+			n = max(n, *p.Stored)
+		}
+	}
+	return n
+}

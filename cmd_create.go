@@ -43,14 +43,20 @@ func createCommand() *cli.Command {
 			"Blosc2-compressed 1-D int8 dataset, into -w archive files balanced by size.\n" +
 			"Flags may come before or after the arguments, as with the original:\n" +
 			"   hdf5vault create /data/plate1 /archive/plate1 -c 8 -t 4 -w 4\n" +
-			"writes /archive/plate1_0.h5 ... plate1_3.h5. Files are written under temporary names and\n" +
-			"renamed only when the whole set is complete; an existing set is never overwritten without\n" +
-			"--force. Exit status 0 only when every file is stored (with --skip-unreadable, skipped files\n" +
-			"make it 1 although the set is written); 2 for a bad command line; 130 when interrupted.\n" +
+			"writes /archive/plate1_0.h5 ... plate1_3.h5 (a base ending in .h5 is taken without it).\n" +
+			"Files are written under temporary names and committed only when the whole set is complete:\n" +
+			"a journal (.BASE.hdf5vault-commit) lets the next command finish a commit that was killed.\n" +
+			"Final names are never taken by replacing a file; an existing set is replaced only with\n" +
+			"--force, which never replaces a non-archive, another set's file or anything inside SRC_DIR.\n" +
+			"One run per base: .BASE.hdf5vault-lock names the run (host, pid) holding it.\n" +
+			"--json is checked before any work, and a failed run writes it too (\"complete\": false).\n" +
+			"Exit status 0 only when every file is stored (with --skip-unreadable, skipped files\n" +
+			"make it 1 although the set is written); 2 for a bad command line; 130 when interrupted;\n" +
+			"any status but 0 otherwise means no file got a final name.\n" +
 			"Memory: part buffers in flight stay within --max-memory, except that a part larger than\n" +
 			"the whole budget is read alone, needing about twice its size (raw + compressed).\n" +
-			"Temporary files (.BASE_<n>.h5.<host>-<pid>-<random>.hdf5vault-tmp) left by a killed run are\n" +
-			"removed by the next run on the same host once that pid is gone; a live pid is an error.",
+			"Temporary files (.NAME.<host>-<pid>-<random>.hdf5vault-tmp) left by a killed run are\n" +
+			"removed by the next create into the same directory once that pid is gone on this host.",
 		Flags:  createFlags(),
 		Action: runCreate,
 	}

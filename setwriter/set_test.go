@@ -142,19 +142,37 @@ func TestCommitFailsHalfWay(t *testing.T) {
 	}
 }
 
+// pendingCommit writes the set x (2 files, "old"), then a run replacing it
+// with 3 new files up to its written journal, before any rename.
+func pendingCommit(t *testing.T, dir string) (*Set, *journal) {
+	t.Helper()
+	if _, err := write(t, filepath.Join(dir, "x"), 2, false, "old"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(Options{Base: filepath.Join(dir, "x"), Writers: 3, Zip: true, Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := s.Create(openZip)
+	if err == nil {
+		err = fill("new")(s, ws)
+	}
+	j := &journal{Base: "x", Token: s.token, Old: s.old, New: []string{"x_0.zip", "x_1.zip", "x_2.zip"}, dir: dir}
+	if err == nil {
+		err = j.write()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, j
+}
+
 // TestSettleFinishesCommit: a commit stopped after moving the old members
 // aside and renaming one new member is finished by the next reader.
 func TestSettleFinishesCommit(t *testing.T) {
 	for _, stop := range []int{0, 1, 2, 3} {
 		dir := t.TempDir()
-		write(t, filepath.Join(dir, "x"), 2, false, "old")
-		s, _ := Open(Options{Base: filepath.Join(dir, "x"), Writers: 3, Zip: true, Force: true})
-		ws, _ := s.Create(openZip)
-		fill("new")(s, ws)
-		j := &journal{Base: "x", Token: s.token, Old: s.old, New: []string{"x_0.zip", "x_1.zip", "x_2.zip"}, dir: dir}
-		if err := j.write(); err != nil {
-			t.Fatal(err)
-		}
+		s, j := pendingCommit(t, dir)
 		// Killed after `stop` steps of forward: old members aside, then new ones in.
 		steps := []func(){
 			func() { os.Rename(j.path("x_0.zip"), j.aside("x_0.zip")) },
@@ -185,12 +203,7 @@ func TestSettleFinishesCommit(t *testing.T) {
 // the old set gets its names back.
 func TestSettleUndoesCommit(t *testing.T) {
 	dir := t.TempDir()
-	write(t, filepath.Join(dir, "x"), 2, false, "old")
-	s, _ := Open(Options{Base: filepath.Join(dir, "x"), Writers: 3, Zip: true, Force: true})
-	ws, _ := s.Create(openZip)
-	fill("new")(s, ws)
-	j := &journal{Base: "x", Token: s.token, Old: s.old, New: []string{"x_0.zip", "x_1.zip", "x_2.zip"}, dir: dir}
-	j.write()
+	s, j := pendingCommit(t, dir)
 	os.Rename(j.path("x_0.zip"), j.aside("x_0.zip"))
 	os.Remove(j.temp("x_2.zip"))
 	s.release()

@@ -24,6 +24,9 @@ func Settle(dir, base string, note func(string)) error {
 			os.Remove(lock)
 			return err
 		}
+		if !exists(lockPath(dir, base)) {
+			return fmt.Errorf("set %s has an unfinished commit (%s) that cannot be finished here: %w", filepath.Join(dir, base), jp, err)
+		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("set %s is being committed and the commit did not finish within 10 s: %w", filepath.Join(dir, base), err)
 		}

@@ -46,8 +46,14 @@ func (s *Set) checkNames(names []string) error {
 		}
 		return fmt.Errorf("set %s would not resolve to this run's files alone (%s): choose another base", filepath.Join(s.Dir, s.Base), why)
 	}
-	for b := range pre {
-		if b == s.Base {
+	// Only a base a changed name can resolve to may change (a directory of
+	// many sets is not resolved once per set).
+	affected := map[string]bool{}
+	for _, n := range append(slices.Clone(finals), old...) {
+		affected[archive.Stem(n, true)], affected[archive.Stem(n, false)] = true, true
+	}
+	for b := range affected {
+		if _, ok := pre[b]; !ok || b == s.Base {
 			continue
 		}
 		before, err := archive.Members(b, names)

@@ -70,21 +70,29 @@ func TestRemoveStale(t *testing.T) {
 }
 
 func TestRenameNoReplace(t *testing.T) {
+	for name, rename := range map[string]func(a, b string) error{"renameat2": RenameNoReplace, "link": linkRename} {
+		t.Run(name, func(t *testing.T) { testRenameNoReplace(t, rename) })
+	}
+}
+
+func testRenameNoReplace(t *testing.T, rename func(a, b string) error) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	os.WriteFile(a, []byte("a"), 0o644)
 	os.WriteFile(b, []byte("b"), 0o644)
-	if err := RenameNoReplace(a, b); !errors.Is(err, fs.ErrExist) {
+	if err := rename(a, b); !errors.Is(err, fs.ErrExist) {
 		t.Fatalf("err = %v, want fs.ErrExist", err)
 	}
 	if got, _ := os.ReadFile(b); string(got) != "b" {
 		t.Fatal("replaced")
 	}
 	os.Remove(b)
-	if err := RenameNoReplace(a, b); err != nil {
+	if err := rename(a, b); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(b); string(got) != "a" {
+	if got, _ := os.ReadFile(b); string(got) != "a" || fileThere(a) {
 		t.Fatal("not renamed")
 	}
 }
+
+func fileThere(p string) bool { _, err := os.Lstat(p); return err == nil }

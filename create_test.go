@@ -18,6 +18,7 @@ import (
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/bench"
 	"github.com/hdf5vault/hdf5vault/blosc"
+	"github.com/hdf5vault/hdf5vault/tempfile"
 )
 
 // The binary is built once by TestMain in read_test.go (one TestMain per
@@ -520,9 +521,7 @@ func TestCreateStaleTempRemoved(t *testing.T) {
 	out := t.TempDir()
 	dead := exec.Command("true")
 	dead.Run()
-	host, _ := os.Hostname()
-	host = strings.NewReplacer("-", "_", "/", "_").Replace(host) // as in temp names
-	stale := archive.TempName(filepath.Join(out, "set.h5"), fmt.Sprintf("%s-%d-deadbeef", host, dead.Process.Pid))
+	stale := archive.TempName(filepath.Join(out, "set.h5"), fmt.Sprintf("%s-%d-deadbeef", tempfile.Host(), dead.Process.Pid))
 	os.WriteFile(stale, []byte("partial"), 0o644)
 	r := runBin(t, "create", "-w", "1", src, filepath.Join(out, "set"))
 	if r.code != 0 || !strings.Contains(r.stderr, "removed stale temporary file") {

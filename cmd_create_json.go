@@ -132,8 +132,8 @@ func (s *summaryFile) write(w io.Writer, sum *pipeline.Summary) error {
 	return err
 }
 
-// publish gives the prepared summary its name. The set is committed by now:
-// a failure here is reported but does not fail the run.
+// publish gives the prepared summary its name. The set is committed (or the
+// run has failed) by now: a failure here is reported, not made the run's.
 func (s *summaryFile) publish() {
 	if s.stdout && s.sum != nil {
 		s.write(os.Stdout, s.sum)
@@ -150,10 +150,9 @@ func (s *summaryFile) publish() {
 		err = tempfile.RenameNoReplace(tmp, s.path)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "hdf5vault: warning: the set is complete, but the summary could not take its name %s (%v); it is in %s\n", s.path, err, tmp)
-		return
+		fmt.Fprintf(os.Stderr, "hdf5vault: warning: the summary could not take its name %s (%v); it is in %s\n", s.path, err, tmp)
 	}
-	s.path = "" // nothing to discard
+	s.path = "" // published, or left where the warning says: nothing to discard
 }
 
 // fail writes the summary of a failed run: "complete": false and the error.

@@ -35,6 +35,8 @@ demo: build
 fuzz: deps
 	go test ./blosc/ -run='^$$' -fuzz=FuzzDecode -fuzztime=2m
 	go test ./archive/ -run='^$$' -fuzz=FuzzParseIndex -fuzztime=2m
+	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseJournal -fuzztime=2m
+	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseLock -fuzztime=2m
 
 clean:
 	rm -rf bin demo

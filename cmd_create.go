@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -19,6 +19,7 @@ import (
 	"github.com/hdf5vault/hdf5vault/blosc"
 	"github.com/hdf5vault/hdf5vault/h5sink"
 	"github.com/hdf5vault/hdf5vault/pipeline"
+	"github.com/hdf5vault/hdf5vault/setwriter"
 	"github.com/hdf5vault/hdf5vault/walker"
 	"github.com/hdf5vault/hdf5vault/zipsink"
 )
@@ -42,14 +43,20 @@ func createCommand() *cli.Command {
 			"Blosc2-compressed 1-D int8 dataset, into -w archive files balanced by size.\n" +
 			"Flags may come before or after the arguments, as with the original:\n" +
 			"   hdf5vault create /data/plate1 /archive/plate1 -c 8 -t 4 -w 4\n" +
-			"writes /archive/plate1_0.h5 ... plate1_3.h5. Files are written under temporary names and\n" +
-			"renamed only when the whole set is complete; an existing set is never overwritten without\n" +
-			"--force. Exit status 0 only when every file is stored (with --skip-unreadable, skipped files\n" +
-			"make it 1 although the set is written); 2 for a bad command line; 130 when interrupted.\n" +
+			"writes /archive/plate1_0.h5 ... plate1_3.h5 (a base ending in .h5 is taken without it).\n" +
+			"Files are written under temporary names and committed only when the whole set is complete:\n" +
+			"a journal (.BASE.hdf5vault-commit) lets the next command finish a commit that was killed.\n" +
+			"Final names are never taken by replacing a file; an existing set is replaced only with\n" +
+			"--force, which never replaces a non-archive, another set's file or anything inside SRC_DIR.\n" +
+			"One run per base: .BASE.hdf5vault-lock names the run (host, pid) holding it.\n" +
+			"--json is checked before any work, and a failed run writes it too (\"complete\": false).\n" +
+			"Exit status 0 only when every file is stored (with --skip-unreadable, skipped files\n" +
+			"make it 1 although the set is written); 2 for a bad command line; 130 when interrupted;\n" +
+			"any status but 0 otherwise means no file got a final name.\n" +
 			"Memory: part buffers in flight stay within --max-memory, except that a part larger than\n" +
 			"the whole budget is read alone, needing about twice its size (raw + compressed).\n" +
-			"Temporary files (.BASE_<n>.h5.<host>-<pid>-<random>.hdf5vault-tmp) left by a killed run are\n" +
-			"removed by the next run on the same host once that pid is gone; a live pid is an error.",
+			"Temporary files (.NAME.<host>-<pid>-<random>.hdf5vault-tmp) left by a killed run are\n" +
+			"removed by the next create into the same directory once that pid is gone on this host.",
 		Flags:  createFlags(),
 		Action: runCreate,
 	}
@@ -254,7 +261,9 @@ func parseBytes(s string) (int64, error) {
 	return int64(v), nil
 }
 
-// create runs the archiving job.
+// create runs the archiving job: the --json path and the set's names are
+// checked before any work, the set is written under temporary names and
+// committed by its owner (setwriter), and the summary takes its name last.
 func create(c *cli.Context, o *createOptions) error {
 	start := time.Now()
 	ctx := c.Context
@@ -269,76 +278,106 @@ func create(c *cli.Context, o *createOptions) error {
 		}
 		return fmt.Errorf("source %s: %w", o.src, err)
 	}
-	out, err := pipeline.NewOutput(o.base, o.writers, o.zip)
+	if err := o.trimBaseExt(say); err != nil {
+		return err
+	}
+	js, err := openSummary(o, say)
 	if err != nil {
 		return err
 	}
-	if err := out.Prepare(o.force, say); err != nil {
-		return err
-	}
-	writers, err := openWriters(out.Temp, o.zip)
-	if err != nil {
-		return err
-	}
-	progress := newProgress(o.quiet)
-	cfg := pipeline.Config{
-		Source: o.src, ChunkSize: o.chunk, Compress: o.compress, Blosc: o.blosc,
-		Jobs: o.jobs, MaxMemory: o.maxMemory, Writers: writers, SkipUnreadable: o.skipBad,
-		Root:     archive.RootAttrs{Description: archive.Description, Version: archive.Version, ChunkSize: o.chunk},
-		Progress: progress,
-		Walk: walker.Options{
-			FollowSymlinks: o.follow,
-			Exclude:        out.Exclude,
-			Warn:           func(s walker.Skip) { say(fmt.Sprintf("skipping %s: %s", s.Path, s.Reason)) },
-		},
-	}
-	if o.debug {
-		fmt.Fprintf(os.Stderr, "hdf5vault: create %s -> %v; compress=%v %+v jobs=%d chunk=%d max-memory=%d\n",
-			o.src, out.Final, o.compress, o.blosc, o.jobs, o.chunk, o.maxMemory)
-	}
-	res, err := pipeline.Run(ctx, cfg)
-	progress.Close()
-	if err == nil {
-		err = out.Commit()
-	}
-	if err != nil {
-		for _, w := range writers {
-			w.Abort()
+	defer js.discard()
+	var res *pipeline.Result
+	var sum *pipeline.Summary
+	opts := setwriter.Options{Base: o.base, Writers: o.writers, Zip: o.zip, Force: o.force, Source: o.src, Note: say}
+	open := func(p string) (archive.Writer, error) { return openWriter(p, o.zip) }
+	set, err := setwriter.Write(opts, open, func(s *setwriter.Set, ws []archive.Writer) error {
+		progress := newProgress(o.quiet)
+		cfg := o.pipelineConfig(ws, progress, s.Exclude, say)
+		if o.debug {
+			fmt.Fprintf(os.Stderr, "hdf5vault: create %s -> %v; compress=%v %+v jobs=%d chunk=%d max-memory=%d\n",
+				o.src, s.Final, o.compress, o.blosc, o.jobs, o.chunk, o.maxMemory)
 		}
-		out.Cleanup()
+		var err error
+		res, err = pipeline.Run(ctx, cfg)
+		progress.Close()
+		if err != nil {
+			return err
+		}
+		sum = pipeline.NewSummary(o.src, res, s.Temp, time.Since(start), o.maxMemory)
+		for i := range sum.Archives {
+			sum.Archives[i].Path = s.Final[i]
+		}
+		return js.prepare(sum) // everything that can fail happens before the commit
+	})
+	if err != nil {
+		js.fail(o, res, err, time.Since(start))
 		return err
 	}
-	sum := pipeline.NewSummary(o.src, res, out.Final, time.Since(start), o.maxMemory)
+	js.publish()
+	for _, p := range set.Replaced() {
+		say("replaced " + p + " (--force)")
+	}
 	if !o.quiet {
 		sum.WriteText(os.Stderr)
 	}
 	if o.debug {
 		fmt.Fprintf(os.Stderr, "hdf5vault: peak buffered %d of %d bytes\n", res.HighWater, o.maxMemory)
 	}
-	if err := writeJSON(o.jsonOut, sum); err != nil {
-		return err
-	}
+	o.warnEmpty(res, say)
 	if !sum.CompleteStore {
 		return fmt.Errorf("%d unreadable files were not archived (first: %s: %s); the rest is in %s",
-			len(sum.Unreadable), sum.Unreadable[0].Path, sum.Unreadable[0].Reason, strings.Join(out.Final, ", "))
+			len(sum.Unreadable), sum.Unreadable[0].Path, sum.Unreadable[0].Reason, strings.Join(set.Final, ", "))
 	}
 	return nil
 }
 
-// openWriters creates the set's files under their temporary names.
-func openWriters(paths []string, zip bool) ([]archive.Writer, error) {
-	var ws []archive.Writer
-	for _, p := range paths {
-		w, err := openWriter(p, zip)
-		if err != nil {
-			for _, x := range ws {
-				x.Abort()
-			}
-			return nil, fmt.Errorf("creating %s: %w", p, err)
-		}
-		ws = append(ws, w)
+func (o *createOptions) pipelineConfig(ws []archive.Writer, progress pipeline.Progress, exclude func(dir, name string) bool, say func(string)) pipeline.Config {
+	return pipeline.Config{
+		Source: o.src, ChunkSize: o.chunk, Compress: o.compress, Blosc: o.blosc,
+		Jobs: o.jobs, MaxMemory: o.maxMemory, Writers: ws, SkipUnreadable: o.skipBad,
+		Root:     archive.RootAttrs{Description: archive.Description, Version: archive.Version, ChunkSize: o.chunk},
+		Progress: progress,
+		Walk: walker.Options{
+			FollowSymlinks: o.follow,
+			Exclude:        exclude,
+			Warn:           func(s walker.Skip) { say(fmt.Sprintf("skipping %s: %s", s.Path, s.Reason)) },
+		},
 	}
-	return ws, nil
+}
+
+// trimBaseExt takes "out/a.h5" as the base "out/a", saying so; an extension
+// of the other container kind is refused with the fix.
+func (o *createOptions) trimBaseExt(say func(string)) error {
+	ext := archive.ExtOf(o.base)
+	if ext == "" {
+		return nil
+	}
+	trimmed := strings.TrimSuffix(o.base, ext)
+	if ext != archive.Ext(o.zip) {
+		fix := "add -z for zip containers"
+		if !strings.HasSuffix(ext, "zip") {
+			fix = "drop -z for HDF5 files"
+		}
+		return usagef("ARCHIVE_BASE %s ends in %s: give the base without extension (%s), and %s", o.base, ext, trimmed, fix)
+	}
+	if filepath.Base(trimmed) == "" || filepath.Base(trimmed) == "." {
+		return usagef("ARCHIVE_BASE %s has no name before %s", o.base, ext)
+	}
+	first := filepath.Join(filepath.Dir(trimmed), archive.FileName(filepath.Base(trimmed), 0, o.writers, o.zip))
+	say(fmt.Sprintf("ARCHIVE_BASE %s is taken as the base %s (the set's first file: %s)", o.base, trimmed, first))
+	o.base = trimmed
+	return nil
+}
+
+// warnEmpty warns when archive files of the set hold nothing.
+func (o *createOptions) warnEmpty(res *pipeline.Result, say func(string)) {
+	switch {
+	case res.Files == 0:
+		say(fmt.Sprintf("warning: the source %s holds no files: the set's %d archive files hold no data", o.src, o.writers))
+	case res.Parts < int64(o.writers):
+		say(fmt.Sprintf("warning: -w %d but only %d files (%d datasets): %d archive files hold no data; use -w %d or less",
+			o.writers, res.Files, res.Parts, int64(o.writers)-res.Parts, res.Parts))
+	}
 }
 
 func openWriter(path string, zip bool) (archive.Writer, error) {
@@ -358,23 +397,4 @@ func newProgress(quiet bool) pipeline.Progress {
 		return pipeline.NewBar(os.Stderr)
 	}
 	return pipeline.NewLogLines(os.Stderr, 5*time.Second)
-}
-
-func writeJSON(dest string, s *pipeline.Summary) error {
-	if dest == "" {
-		return nil
-	}
-	b, err := json.MarshalIndent(s, "", "  ")
-	if err != nil {
-		return err
-	}
-	b = append(b, '\n')
-	if dest == "-" {
-		_, err = os.Stdout.Write(b)
-		return err
-	}
-	if err := os.WriteFile(dest, b, 0o644); err != nil {
-		return fmt.Errorf("--json: %w", err)
-	}
-	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/bench"
 	"github.com/hdf5vault/hdf5vault/blosc"
+	"github.com/hdf5vault/hdf5vault/tempfile"
 )
 
 // The binary is built once by TestMain in read_test.go (one TestMain per
@@ -492,20 +493,24 @@ func TestCreateUsageErrors(t *testing.T) {
 	}
 }
 
-// TestCreateArchiveInsideSource: the set's own files are never archived.
+// TestCreateArchiveInsideSource: the set's own files are never archived, and
+// --force does not replace a file inside the source, not even an older set.
 func TestCreateArchiveInsideSource(t *testing.T) {
 	src := copyFixtureTree(t)
 	base := filepath.Join(src, "odd", "self")
-	for i := range 2 {
-		r := runBin(t, "create", "-q", "--force", "-w", "2", src, base)
-		if r.code != 0 {
-			t.Fatalf("run %d: exit %d: %s", i, r.code, r.stderr)
-		}
+	if r := runBin(t, "create", "-q", "-w", "2", src, base); r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
+	before := treeState(t, src)
+	r := runBin(t, "create", "-q", "--force", "-w", "2", src, base)
+	if r.code != 1 || !strings.Contains(r.stderr, "inside the source") {
+		t.Fatalf("--force inside the source: exit %d: %s", r.code, r.stderr)
+	}
+	sameState(t, before, treeState(t, src), "odd") // the directory's mtime: the lock came and went
 	os.Rename(filepath.Join(src, "odd", "self_0.h5"), filepath.Join(t.TempDir(), "a.h5"))
 	set, _ := readWithH5py(t, []string{filepath.Join(src, "odd", "self_1.h5")})
 	info := set[0].Attrs[archive.AttrInfo].(string)
-	if strings.Contains(info, "self_") || strings.Contains(info, archive.TempSuffix) {
+	if strings.Contains(info, "self_") || strings.Contains(info, archive.TempSuffix) || strings.Contains(info, "hdf5vault-lock") {
 		t.Fatalf("the archive contains its own files: %s", info)
 	}
 }
@@ -516,9 +521,7 @@ func TestCreateStaleTempRemoved(t *testing.T) {
 	out := t.TempDir()
 	dead := exec.Command("true")
 	dead.Run()
-	host, _ := os.Hostname()
-	host = strings.NewReplacer("-", "_", "/", "_").Replace(host) // as in temp names
-	stale := archive.TempName(filepath.Join(out, "set.h5"), fmt.Sprintf("%s-%d-deadbeef", host, dead.Process.Pid))
+	stale := archive.TempName(filepath.Join(out, "set.h5"), fmt.Sprintf("%s-%d-deadbeef", tempfile.Host(), dead.Process.Pid))
 	os.WriteFile(stale, []byte("partial"), 0o644)
 	r := runBin(t, "create", "-w", "1", src, filepath.Join(out, "set"))
 	if r.code != 0 || !strings.Contains(r.stderr, "removed stale temporary file") {

@@ -2,8 +2,6 @@ package archiveset
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/tempfile"
 )
 
 // UnpackStats describes a finished unpack.
@@ -34,6 +33,10 @@ func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats
 	if err := s.LayoutError(); err != nil {
 		return st, err
 	}
+	// Files of an unpack killed earlier, whose pid is gone.
+	if err := tempfile.RemoveStaleTree(st.Dir, notify); err != nil {
+		return st, err
+	}
 	if err := s.checkTarget(st.Dir); err != nil {
 		return st, err
 	}
@@ -45,16 +48,10 @@ func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats
 	if err := s.makeDirs(root, st.Dir); err != nil {
 		return st, err
 	}
-	u := &unpacker{s: s, root: root, dir: st.Dir, token: token()}
+	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token()}
 	err = s.parallel(ctx, len(s.Files), workers, u.file)
 	st.Files, st.Bytes = int(u.files.Load()), u.bytes.Load()
 	return st, err
-}
-
-func token() string {
-	var b [6]byte
-	rand.Read(b[:])
-	return fmt.Sprintf("%d-%s", os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 type unpacker struct {

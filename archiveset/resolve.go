@@ -4,10 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/setwriter"
 )
 
 // Resolve turns command-line arguments into the member files of one set.
@@ -39,26 +38,29 @@ func resolveOne(a string) ([]string, error) {
 	if archive.IsTempName(filepath.Base(a)) {
 		return nil, fmt.Errorf("%s: a temporary file of an unfinished write, not an archive", a)
 	}
+	dir := filepath.Dir(a)
+	for _, b := range []string{archive.Stem(a, true), archive.Stem(a, false)} {
+		if err := setwriter.Settle(dir, b, notify); err != nil {
+			return nil, err
+		}
+	}
 	if st, err := os.Stat(a); err == nil {
 		if !st.Mode().IsRegular() {
 			return nil, fmt.Errorf("%s: not a regular file", a)
 		}
-		if !isArchiveName(a) {
+		if !archive.IsArchiveName(a) {
 			return nil, fmt.Errorf("%s: not an archive (want .h5 or .zip)", a)
 		}
 		return []string{a}, nil
 	}
-	if isArchiveName(a) {
+	if archive.IsArchiveName(a) {
 		return nil, fmt.Errorf("%s: no such archive file", a)
 	}
 	return resolveBase(a)
 }
 
-func isArchiveName(p string) bool {
-	return strings.HasSuffix(p, ".h5") || strings.HasSuffix(p, ".zip")
-}
-
-// resolveBase finds BASE.h5 or BASE_<digits>.h5 (or .zip) next to BASE.
+// resolveBase finds BASE.h5 or BASE_<digits>.h5 (or .zip) next to BASE,
+// after finishing a commit of that set that a killed run left unfinished.
 func resolveBase(base string) ([]string, error) {
 	dir, prefix := filepath.Split(base)
 	if prefix == "" {
@@ -67,34 +69,29 @@ func resolveBase(base string) ([]string, error) {
 	if dir == "" {
 		dir = "."
 	}
+	if err := setwriter.Settle(filepath.Clean(dir), prefix, notify); err != nil {
+		return nil, err
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: no archive found: %w", base, err)
 	}
-	var single, numbered []string
-	for _, e := range entries {
-		name := e.Name()
-		if archive.IsTempName(name) || !isArchiveName(name) {
-			continue
-		}
-		switch {
-		case name == prefix+".h5" || name == prefix+".zip":
-			single = append(single, filepath.Join(dir, name))
-		case archive.Stem(name, true) == prefix:
-			numbered = append(numbered, filepath.Join(dir, name))
-		}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
 	}
-	sort.Strings(single)
-	sort.Strings(numbered)
-	switch {
-	case len(single)+len(numbered) == 0:
+	members, err := archive.Members(prefix, names)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", base, err)
+	}
+	if len(members) == 0 {
 		return nil, fmt.Errorf("%s: no archive %s.h5, %s_<n>.h5 or .zip found", base, prefix, prefix)
-	case len(single) > 1:
-		return nil, fmt.Errorf("%s: ambiguous, both %s exist", base, strings.Join(single, " and "))
-	case len(single) == 1 && len(numbered) > 0:
-		return nil, fmt.Errorf("%s: ambiguous, both %s and set members like %s exist", base, single[0], numbered[0])
-	case len(single) == 1:
-		return single, nil
 	}
-	return numbered, nil
+	for i := range members {
+		members[i] = filepath.Join(dir, members[i])
+	}
+	return members, nil
 }
+
+// notify tells the user what a reader did to a set (finishing a commit).
+func notify(s string) { fmt.Fprintln(os.Stderr, "hdf5vault:", s) }

@@ -28,7 +28,8 @@ type Summary struct {
 	Unreadable    []walker.Skip    `json:"unreadable"` // --skip-unreadable: not archived
 	MaxMemory     int64            `json:"max_memory"`
 	PeakBuffered  int64            `json:"peak_buffered_bytes"`
-	CompleteStore bool             `json:"complete"` // every file found was stored
+	CompleteStore bool             `json:"complete"`        // every file found was stored
+	Error         string           `json:"error,omitempty"` // why the run failed (then no archive was written)
 }
 
 // ArchiveSummary is one file of the set.

@@ -6,8 +6,9 @@ set -euo pipefail
 # gcc/libc6-dev/pkg-config/libhdf5-dev: cgo build against HDF5; hdf5-tools
 # (h5dump, h5ls) and /usr/bin/python3 with h5py + numpy: the tests' independent
 # readers of the archives; xxhash (xxh128sum): independent check of the stored
-# per-file checksum; zstd (with tar): what bench --small measures hdf5vault against.
-pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar)
+# per-file checksum; zstd (with tar): what bench --small measures hdf5vault
+# against; strace: the commit test kills create at chosen syscalls.
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace)
 
 if command -v dpkg-query >/dev/null 2>&1; then
 	missing=()

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/pipeline"
+	"github.com/hdf5vault/hdf5vault/setwriter"
+	"github.com/hdf5vault/hdf5vault/tempfile"
+)
+
+// summaryFile is create's --json output. Its path is checked and its
+// temporary file created before any work; the summary is written and synced
+// before the set is committed and renamed into place after, so that nothing
+// which can fail is left once the set carries its final names.
+type summaryFile struct {
+	stdout  bool
+	path    string // final name; "" with no --json
+	temp    *os.File
+	replace bool              // an older summary (or, with --force, another file) is there
+	ready   bool              // prepared: publish renames it
+	sum     *pipeline.Summary // for stdout, written by publish
+	say     func(string)
+}
+
+// openSummary checks --json: not an archive, lock or temporary name, not
+// inside the source, in a writable directory, and not replacing a file that
+// is not one of our summaries unless --force.
+func openSummary(o *createOptions, say func(string)) (*summaryFile, error) {
+	s := &summaryFile{say: say}
+	switch o.jsonOut {
+	case "":
+		return s, nil
+	case "-":
+		s.stdout = true
+		return s, nil
+	}
+	p := o.jsonOut
+	name := filepath.Base(p)
+	switch {
+	case archive.IsArchiveName(name) || archive.IsTempName(name) || strings.HasSuffix(name, ".hdf5vault-lock") || strings.HasSuffix(name, ".hdf5vault-commit"):
+		return nil, usagef("--json %s: that is an archive's (or its temporary file's) name, not a summary's; give a .json path", p)
+	case setwriter.Inside(filepath.Dir(p), o.src):
+		return nil, usagef("--json %s lies inside the source %s: it would replace or add a source file; write it elsewhere", p, o.src)
+	}
+	if fi, err := os.Stat(filepath.Dir(p)); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		return nil, usagef("--json %s: directory %s: %v", p, filepath.Dir(p), err)
+	}
+	if fi, err := os.Lstat(p); err == nil {
+		if err := mayReplaceSummary(p, fi, o.force); err != nil {
+			return nil, err
+		}
+		s.replace = true
+	}
+	tempfile.RemoveStale(filepath.Dir(p), func(n string) bool { return !strings.HasPrefix(n, "."+name+".") }, say)
+	f, err := os.OpenFile(archive.TempName(p, tempfile.Token()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, usagef("--json %s: cannot write in %s: %v", p, filepath.Dir(p), err)
+	}
+	s.path, s.temp = p, f
+	return s, nil
+}
+
+// mayReplaceSummary allows replacing a regular file holding one of our
+// summaries, or any regular file with --force.
+func mayReplaceSummary(p string, fi fs.FileInfo, force bool) error {
+	if !fi.Mode().IsRegular() {
+		return usagef("--json %s exists and is not a regular file", p)
+	}
+	if force || isSummary(p) {
+		return nil
+	}
+	return usagef("--json %s exists and is not an hdf5vault summary: refusing to replace it (use --force, or another path)", p)
+}
+
+// isSummary reports whether p holds a JSON object with a create summary's keys.
+func isSummary(p string) bool {
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	var m map[string]json.RawMessage
+	if json.NewDecoder(io.LimitReader(f, 256<<20)).Decode(&m) != nil {
+		return false
+	}
+	for _, k := range []string{"source", "archives", "complete"} {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// prepare writes and syncs the summary under its temporary name.
+func (s *summaryFile) prepare(sum *pipeline.Summary) error {
+	if s.path == "" {
+		s.sum = sum
+		return nil
+	}
+	err := s.write(s.temp, sum)
+	if err == nil {
+		err = s.temp.Sync()
+	}
+	if cerr := s.temp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("--json %s: %w", s.path, err)
+	}
+	s.ready = true
+	return nil
+}
+
+func (s *summaryFile) write(w io.Writer, sum *pipeline.Summary) error {
+	b, err := json.MarshalIndent(sum, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// publish gives the prepared summary its name. The set is committed (or the
+// run has failed) by now: a failure here is reported, not made the run's.
+func (s *summaryFile) publish() {
+	if s.stdout && s.sum != nil {
+		s.write(os.Stdout, s.sum)
+		return
+	}
+	if s.path == "" || !s.ready {
+		return
+	}
+	tmp := s.temp.Name()
+	var err error
+	if s.replace {
+		err = os.Rename(tmp, s.path)
+	} else {
+		err = tempfile.RenameNoReplace(tmp, s.path)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hdf5vault: warning: the summary could not take its name %s (%v); it is in %s\n", s.path, err, tmp)
+	}
+	s.path = "" // published, or left where the warning says: nothing to discard
+}
+
+// fail writes the summary of a failed run: "complete": false and the error.
+func (s *summaryFile) fail(o *createOptions, res *pipeline.Result, runErr error, wall time.Duration) {
+	if s.path == "" && !s.stdout {
+		return
+	}
+	if res == nil {
+		res = &pipeline.Result{}
+	}
+	sum := pipeline.NewSummary(o.src, res, nil, wall, o.maxMemory)
+	sum.Archives = []pipeline.ArchiveSummary{} // none was written
+	sum.CompleteStore, sum.Error = false, runErr.Error()
+	if s.stdout {
+		s.write(os.Stdout, sum)
+		return
+	}
+	// The prepared success summary (if any) is replaced: write afresh.
+	s.ready = false
+	f, err := os.OpenFile(s.temp.Name(), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err == nil {
+		s.temp.Close()
+		s.temp = f
+		err = s.prepare(sum)
+	}
+	if err == nil {
+		s.publish()
+		return
+	}
+	fmt.Fprintf(os.Stderr, "hdf5vault: --json %s: the failed run's summary could not be written: %v\n", s.path, err)
+}
+
+// discard removes the temporary file of a summary that was not published.
+func (s *summaryFile) discard() {
+	if s.path != "" {
+		s.temp.Close()
+		os.Remove(s.temp.Name())
+	}
+}

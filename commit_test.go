@@ -62,9 +62,12 @@ func (s setState) equal(o setState) bool {
 	return true
 }
 
-// TestCommitKilledAnywhere sweeps SIGKILL over the first calls of each
-// syscall that moves or removes names, for -w 1 and -w 4, fresh and with
-// --force over an existing 4-file set.
+// moveCalls are the syscalls that move or remove a name.
+var moveCalls = []string{"rename", "renameat", "renameat2", "link", "linkat", "unlink", "unlinkat"}
+
+// TestCommitKilledAnywhere kills create (SIGKILL) at every call that moves
+// or removes a name, for -w 1 and -w 4, fresh and with --force over an
+// existing 4-file set.
 func TestCommitKilledAnywhere(t *testing.T) {
 	strace := needStrace(t)
 	oldSrc, newSrc := smallTree(t, 3), smallTree(t, 6)
@@ -77,44 +80,73 @@ func TestCommitKilledAnywhere(t *testing.T) {
 		for n := range sc.w {
 			want = append(want, archive.FileName("x", n, sc.w, false))
 		}
-		// Every call that moves or removes a name. Today create links its
-		// lock (linkat), commits with renameat2 and cleans up with unlinkat;
-		// a call it does not make costs one uninterrupted run.
-		for _, call := range []string{"renameat2", "unlinkat", "linkat", "renameat", "rename", "link", "unlink"} {
-			for n := 1; n <= 12; n++ {
-				name := fmt.Sprintf("w%d force=%v %s=%d", sc.w, sc.force, call, n)
-				killed := false
-				t.Run(name, func(t *testing.T) {
-					out, err := os.MkdirTemp(scratch, "out")
-					if err != nil {
-						t.Fatal(err)
-					}
-					killed = killAt(t, strace, out, call, n, oldSrc, newSrc, sc.w, sc.force, want)
+		newOut := func(t *testing.T) (string, setState, []string) {
+			out, err := os.MkdirTemp(scratch, "out")
+			if err != nil {
+				t.Fatal(err)
+			}
+			old, args := startState(t, out, oldSrc, newSrc, sc.w, sc.force)
+			return out, old, args
+		}
+		calls := countCalls(t, strace, newOut)
+		if calls["rename"]+calls["renameat"]+calls["renameat2"]+calls["link"]+calls["linkat"] < sc.w {
+			t.Fatalf("-w %d: strace saw only %v: the sweep would miss the commit", sc.w, calls)
+		}
+		for _, call := range moveCalls {
+			for n := 1; n <= calls[call]; n++ {
+				t.Run(fmt.Sprintf("w%d force=%v %s=%d", sc.w, sc.force, call, n), func(t *testing.T) {
+					out, old, args := newOut(t)
+					killAt(t, strace, out, call, n, old, args, sc.force, want)
 				})
-				if !killed {
-					break // the run got past its last such call: later N change nothing
-				}
 			}
 		}
 	}
 }
 
-// killAt runs one create with SIGKILL at the n-th call, checks the final
-// names on disk, then the next verify and create. It reports whether the
-// kill happened.
-func killAt(t *testing.T, strace, out, call string, n int, oldSrc, newSrc string, w int, force bool, want []string) bool {
+// startState writes the old set into out when force, and returns it with
+// the command line of the run to kill.
+func startState(t *testing.T, out, oldSrc, newSrc string, w int, force bool) (setState, []string) {
+	t.Helper()
 	base := filepath.Join(out, "x")
-	var old setState
 	args := []string{"create", "-q", "-w", fmt.Sprint(w), newSrc, base}
-	if force {
-		mustRun(t, "create", "-q", "-w", "4", oldSrc, base)
-		old = stateOf(t, out)
-		args = append(args, "--force")
+	if !force {
+		return setState{}, args
 	}
+	mustRun(t, "create", "-q", "-w", "4", oldSrc, base)
+	return stateOf(t, out), append(args, "--force")
+}
+
+// countCalls runs create once under strace and counts each of moveCalls.
+func countCalls(t *testing.T, strace string, newOut func(*testing.T) (string, setState, []string)) map[string]int {
+	t.Helper()
+	_, _, args := newOut(t)
+	log := filepath.Join(t.TempDir(), "strace.log")
+	cmd := exec.Command(strace, append([]string{"-f", "-qq", "-o", log, "-e", "trace=" + strings.Join(moveCalls, ","), readBin}, args...)...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("traced create: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := map[string]int{}
+	for _, line := range strings.Split(string(b), "\n") {
+		for _, c := range moveCalls {
+			if strings.Contains(line, " "+c+"(") {
+				calls[c]++
+			}
+		}
+	}
+	return calls
+}
+
+// killAt runs the create args with SIGKILL at the n-th call, checks the
+// final names on disk, then the next verify and create.
+func killAt(t *testing.T, strace, out, call string, n int, old setState, args []string, force bool, want []string) {
+	base := filepath.Join(out, "x")
 	inject := fmt.Sprintf("inject=%s:signal=SIGKILL:when=%d", call, n)
 	cmd := exec.Command(strace, append([]string{"-f", "-qq", "-o", "/dev/null", "-e", "trace=" + call, "-e", inject, readBin}, args...)...)
 	outb, err := cmd.CombinedOutput()
-	killed := err != nil
 	if err != nil && !strings.Contains(err.Error(), "137") && !strings.Contains(err.Error(), "killed") {
 		t.Fatalf("strace %s: %v\n%s", inject, err, outb)
 	}
@@ -146,14 +178,13 @@ func killAt(t *testing.T, strace, out, call string, n int, oldSrc, newSrc string
 			t.Fatalf("after verify: %q", after.names)
 		}
 	}
-	r := runBin(t, append(args[:len(args):len(args)], "--force")...)
+	r := runBin(t, append(args[:len(args):len(args)], "--force")...) // --force: after a kill before the commit, the old set is still there
 	if r.code != 0 {
 		t.Fatalf("the next create: exit %d: %s", r.code, r.stderr)
 	}
 	if got := listDir(t, out); !slices.Equal(got, want) {
 		t.Fatalf("after the next create: %q, want %q", got, want)
 	}
-	return killed
 }
 
 // fastScratch is a tmpfs when one can be mounted (root), where fsync costs

@@ -2,6 +2,7 @@ package setwriter
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -145,6 +146,10 @@ func sorted(s []string) []string { s = slices.Clone(s); slices.Sort(s); return s
 func without(a, b []string) []string {
 	return slices.DeleteFunc(slices.Clone(a), func(n string) bool { return slices.Contains(b, n) })
 }
+
+// errNotArchive marks an existing file under a member name that is no
+// archive: --force does not replace it.
+var errNotArchive = errors.New("not an HDF5 or zip file")
 
 // sniff checks that p is a regular file starting like an HDF5 or zip
 // archive (the HDF5 signature may follow a user block of 512·2^k bytes).

@@ -1,7 +1,6 @@
 package setwriter
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -258,7 +257,3 @@ func (s *Set) Replaced() []string {
 	}
 	return out
 }
-
-// errNotArchive marks an existing file under a member name that is no
-// archive: --force does not replace it.
-var errNotArchive = errors.New("not an HDF5 or zip file")

@@ -72,6 +72,9 @@ func TestCommitKilledAnywhere(t *testing.T) {
 	strace := needStrace(t)
 	oldSrc, newSrc := smallTree(t, 3), smallTree(t, 6)
 	scratch := fastScratch(t)
+	oldSet := filepath.Join(scratch, "old")
+	os.Mkdir(oldSet, 0o755)
+	mustRun(t, "create", "-q", "-w", "4", oldSrc, filepath.Join(oldSet, "x"))
 	for _, sc := range []struct {
 		w     int
 		force bool
@@ -85,7 +88,7 @@ func TestCommitKilledAnywhere(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			old, args := startState(t, out, oldSrc, newSrc, sc.w, sc.force)
+			old, args := startState(t, out, oldSet, newSrc, sc.w, sc.force)
 			return out, old, args
 		}
 		calls := countCalls(t, strace, newOut)
@@ -103,16 +106,23 @@ func TestCommitKilledAnywhere(t *testing.T) {
 	}
 }
 
-// startState writes the old set into out when force, and returns it with
+// startState copies the old set into out when force, and returns it with
 // the command line of the run to kill.
-func startState(t *testing.T, out, oldSrc, newSrc string, w int, force bool) (setState, []string) {
+func startState(t *testing.T, out, oldSet, newSrc string, w int, force bool) (setState, []string) {
 	t.Helper()
-	base := filepath.Join(out, "x")
-	args := []string{"create", "-q", "-w", fmt.Sprint(w), newSrc, base}
+	args := []string{"create", "-q", "-w", fmt.Sprint(w), newSrc, filepath.Join(out, "x")}
 	if !force {
 		return setState{}, args
 	}
-	mustRun(t, "create", "-q", "-w", "4", oldSrc, base)
+	for _, n := range listDir(t, oldSet) {
+		b, err := os.ReadFile(filepath.Join(oldSet, n))
+		if err == nil {
+			err = os.WriteFile(filepath.Join(out, n), b, 0o644)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	return stateOf(t, out), append(args, "--force")
 }
 
@@ -177,6 +187,9 @@ func killAt(t *testing.T, strace, out, call string, n int, old setState, args []
 		if !after.equal(old) && !slices.Equal(after.names, want) {
 			t.Fatalf("after verify: %q", after.names)
 		}
+	}
+	if final := stateOf(t, out).names; slices.Equal(listDir(t, out), final) {
+		return // nothing left over for the next create to clean
 	}
 	r := runBin(t, append(args[:len(args):len(args)], "--force")...) // --force: after a kill before the commit, the old set is still there
 	if r.code != 0 {

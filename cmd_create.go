@@ -53,8 +53,10 @@ func createCommand() *cli.Command {
 			"Exit status 0 only when every file is stored (with --skip-unreadable, skipped files\n" +
 			"make it 1 although the set is written); 2 for a bad command line; 130 when interrupted;\n" +
 			"any status but 0 otherwise means no file got a final name.\n" +
-			"Memory: part buffers in flight stay within --max-memory, except that a part larger than\n" +
-			"the whole budget is read alone, needing about twice its size (raw + compressed).\n" +
+			"Memory: peak RSS stays within max(--max-memory, one part's raw + compressed bytes) + 64 MiB:\n" +
+			"parts in flight share the budget, and a part larger than the whole budget is read alone.\n" +
+			"Trees of very many small files need more for libhdf5's metadata and the index (about\n" +
+			"300 MB at 100,000 files).\n" +
 			"Temporary files (.NAME.<host>-<pid>-<random>.hdf5vault-tmp) left by a killed run are\n" +
 			"removed by the next create into the same directory once that pid is gone on this host.",
 		Flags:  createFlags(),
@@ -91,7 +93,7 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "force",
 			Usage: "replace an existing archive set with this base (older members not rewritten are removed), e.g. --force"},
 		&cli.StringFlag{Name: "max-memory", Value: defaultMaxMemory,
-			Usage: "bytes of file data in flight (suffixes KiB MiB GiB, KB MB GB), e.g. --max-memory 1GiB"},
+			Usage: "bytes of file data in flight; peak RSS stays within max(this, one part's raw + compressed) + 64 MiB (suffixes KiB MiB GiB, KB MB GB), e.g. --max-memory 1GiB"},
 		&cli.BoolFlag{Name: "follow-symlinks",
 			Usage: "archive what symlinks point to (loops are detected and skipped), e.g. --follow-symlinks"},
 		&cli.BoolFlag{Name: "skip-unreadable",

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,27 +22,26 @@ import (
 // a few of the file's parts.
 func TestCreateMemoryBound(t *testing.T) {
 	const mib = 1 << 20
-	src := sparseTree(t, 1<<30)
 	cases := []struct {
-		name          string
-		budget, chunk int64
-		extra         []string
-		long          bool
+		name                string
+		size, budget, chunk int64
+		extra               []string
 	}{
-		{"parts within the budget", 64 * mib, 16 * mib, nil, false},
-		{"parts above the budget", 64 * mib, 256 * mib, nil, false},
-		{"parts above the budget, read", 64 * mib, 256 * mib, []string{"-t", "2"}, false}, // -t 2: parts are read, not mapped
-		{"defaults", 128 * mib, archive.DefaultChunkSize, nil, true},
+		{"parts within the budget", 1 << 30, 64 * mib, 16 * mib, nil},
+		{"parts above the budget", 1 << 30, 64 * mib, 256 * mib, nil},
+		{"parts above the budget, read", 512 * mib, 64 * mib, 256 * mib, []string{"-t", "2"}}, // -t 2: parts are read, not mapped
+		{"defaults", 3 << 30, 128 * mib, archive.DefaultChunkSize, nil},                       // three parts of 1 GB
+	}
+	const rule = "peak RSS stays within max(--max-memory, one part's raw + compressed bytes) + 64 MiB"
+	if help := runBin(t, "create", "--help"); !strings.Contains(help.stdout, rule) {
+		t.Errorf("create --help does not state the rule %q:\n%s", rule, help.stdout)
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.long && testing.Short() {
+			if tc.size > 1<<30 && testing.Short() {
 				t.Skip("parts of 1 GB: not in -short")
 			}
-			src := src
-			if tc.long {
-				src = sparseTree(t, 3<<30) // three parts of 1 GB
-			}
+			src := sparseTree(t, tc.size)
 			out := t.TempDir()
 			base := filepath.Join(out, "m")
 			args := append([]string{"create", "-q", "-w", "1", "-c", "1",

@@ -792,3 +792,36 @@ func TestRoundTripOwnZip(t *testing.T) {
 		t.Errorf("mode not restored: %v %v", st.Mode(), err)
 	}
 }
+
+// TestOriginalStyleNames: an archive written the original's way (h5py, no
+// extra index keys) with a backslash in a name and a 255-byte name is read by
+// every command, and unpack restores both names exactly.
+func TestOriginalStyleNames(t *testing.T) {
+	dir := t.TempDir()
+	long := strings.Repeat("x", 251) + ".tif"
+	files := map[string][]byte{
+		`back\slash.txt`:         []byte("a backslash is an ordinary byte"),
+		"plate/" + long:          []byte("the longest name the file system allows"),
+		`win\style\path/file.tx`: []byte("still one directory level"),
+	}
+	index := map[string]any{}
+	for p := range files {
+		index[p] = part(p, false, nil)
+	}
+	a := filepath.Join(dir, "orig.h5")
+	makeArchive(t, a, index, files)
+	for p, b := range files {
+		if out := mustRun(t, "cat", "-p", p, a); out != string(b) {
+			t.Errorf("cat %q = %q", p, out)
+		}
+	}
+	if out := mustRun(t, "ls", a); !strings.Contains(out, `back\slash.txt`) || !strings.Contains(out, long) {
+		t.Errorf("ls:\n%s", out)
+	}
+	mustRun(t, "verify", a)
+	dest := filepath.Join(dir, "dest")
+	mustRun(t, "unpack", "-d", dest, a)
+	got := sourceFiles(t, filepath.Join(dest, "orig"))
+	sameTree(t, got, files)
+	mustRun(t, "check", "-d", filepath.Join(dest, "orig"), a)
+}

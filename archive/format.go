@@ -114,20 +114,43 @@ func IsTempName(base string) bool {
 	return strings.HasPrefix(base, ".") && strings.HasSuffix(base, TempSuffix)
 }
 
+// UnpackTempName is the temporary name of final while unpack writes it: a
+// TempName in the same directory, standing in "hv<seq>" for the file's own
+// name, so that its length does not depend on it and every name the file
+// system allows (255 bytes) can be restored.
+func UnpackTempName(final, token string, seq int64) string {
+	return TempName(filepath.Join(filepath.Dir(final), "hv"+strconv.FormatInt(seq, 10)), token)
+}
+
+// Bounds of a name, as Linux file systems have them (NAME_MAX, PATH_MAX):
+// a longer name could not be restored, and an index is refused for it before
+// anything is written.
+const (
+	MaxSegment = 255
+	MaxPath    = 4096
+)
+
 // CleanRel checks that rel is a safe relative path for extraction: not empty,
-// not absolute, no NUL, no "." or ".." segment, no empty segment, slash separated.
+// not absolute, no NUL, no "." or ".." segment, no empty segment, within
+// MaxSegment and MaxPath bytes. Separators are "/" only: a backslash is an
+// ordinary byte of a POSIX name, and the original archives it as such.
 func CleanRel(rel string) error {
 	switch {
 	case rel == "":
 		return fmt.Errorf("empty path")
+	case len(rel) > MaxPath:
+		return fmt.Errorf("path %.80q... is %d bytes long, longer than any file system allows (%d)", rel, len(rel), MaxPath)
 	case strings.ContainsRune(rel, 0):
 		return fmt.Errorf("path %q contains NUL", rel)
-	case strings.HasPrefix(rel, "/") || strings.Contains(rel, "\\") || filepath.IsAbs(rel):
-		return fmt.Errorf("path %q is absolute or not slash-separated", rel)
+	case strings.HasPrefix(rel, "/"):
+		return fmt.Errorf("path %q is absolute", rel)
 	}
 	for _, seg := range strings.Split(rel, "/") {
 		if seg == "" || seg == "." || seg == ".." {
 			return fmt.Errorf("path %q has an unsafe segment %q", rel, seg)
+		}
+		if len(seg) > MaxSegment {
+			return fmt.Errorf("path %.80q... has a name of %d bytes, longer than any file system allows (%d)", rel, len(seg), MaxSegment)
 		}
 	}
 	if path.Clean(rel) != rel {

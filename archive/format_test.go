@@ -1,6 +1,10 @@
 package archive
 
-import "testing"
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestFileName(t *testing.T) {
 	cases := []struct {
@@ -88,15 +92,24 @@ func TestTempName(t *testing.T) {
 	if IsTempName("set_1.h5") || IsTempName(".hidden.h5") {
 		t.Error("IsTempName accepts a final name")
 	}
+	long := strings.Repeat("x", MaxSegment)
+	token := strings.Repeat("h", 64) + "-4194304-0a1b2c3d" // the longest host name
+	tmp = UnpackTempName("/restore/a/"+long, token, 1<<40)
+	if filepath.Dir(tmp) != "/restore/a" || len(filepath.Base(tmp)) > 120 || !IsTempName(filepath.Base(tmp)) {
+		t.Fatalf("UnpackTempName = %q: want a short temporary name in the same directory", tmp)
+	}
 }
 
 func TestCleanRel(t *testing.T) {
-	for _, ok := range []string{"a", "a/b c/Zelle ü 1.txt", ".hidden/config.json", "odd/name.blosc2", "..a/b.."} {
+	for _, ok := range []string{"a", "a/b c/Zelle ü 1.txt", ".hidden/config.json", "odd/name.blosc2", "..a/b..",
+		`back\slash.txt`, `\\server\share`, `a\..\b`, strings.Repeat("n", MaxSegment),
+		strings.Repeat(strings.Repeat("d", 254)+"/", 16) + "f"} {
 		if err := CleanRel(ok); err != nil {
 			t.Errorf("CleanRel(%q) = %v, want ok", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "/abs", "../evil", "a/../../b", "a/./b", "a//b", "a/", "./a", "..", "a\x00b", `a\b`} {
+	for _, bad := range []string{"", "/abs", "../evil", "a/../../b", "a/./b", "a//b", "a/", "./a", "..", "a\x00b",
+		strings.Repeat("n", MaxSegment+1), strings.Repeat("d/", MaxPath/2) + "f"} {
 		if err := CleanRel(bad); err == nil {
 			t.Errorf("CleanRel(%q) accepted an unsafe path", bad)
 		}

@@ -59,6 +59,7 @@ type unpacker struct {
 	root  *os.Root
 	dir   string
 	token string
+	seq   atomic.Int64 // makes each temporary name unique
 	files atomic.Int64
 	bytes atomic.Int64
 }
@@ -67,7 +68,7 @@ type unpacker struct {
 func (u *unpacker) file(ctx context.Context, r *fileReader, i int) (err error) {
 	f := &u.s.Files[i]
 	final := filepath.FromSlash(f.Path)
-	tmp := archive.TempName(final, u.token)
+	tmp := archive.UnpackTempName(final, u.token, u.seq.Add(1))
 	out, err := u.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)
 	if err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"unicode/utf8"
 )
@@ -152,9 +151,11 @@ func (w *walk) classify(dir, rel string, d os.DirEntry, ancestors []fileID) (c c
 	if w.o.Exclude != nil && w.o.Exclude(dir, name) {
 		return c, false, nil
 	}
-	if !utf8.ValidString(name) || strings.ContainsRune(name, '\\') {
+	// The index is JSON: a name that is not UTF-8 cannot be recorded in it.
+	// A backslash is an ordinary byte of a POSIX name and is archived as such.
+	if !utf8.ValidString(name) {
 		return c, false, w.unreadable(fmt.Sprintf("%q", c.rel), c.path,
-			errors.New("name is not valid UTF-8 or contains a backslash; it cannot be an archive path"))
+			errors.New("name is not valid UTF-8; it cannot be an archive path"))
 	}
 	info, err := d.Info() // lstat
 	if errors.Is(err, fs.ErrNotExist) {

@@ -2,11 +2,17 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"os"
 	"strconv"
 	"strings"
 
+	"github.com/hdf5vault/hdf5vault/archiveset"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 func lsCommand() *cli.Command {
@@ -16,9 +22,16 @@ func lsCommand() *cli.Command {
 		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE",
 		Description: "Prints one archived path per line. With -l: size, stored size, ratio (size/stored),\n" +
 			"parts, archive number(s) and path, then the totals. Sizes of archives that do not\n" +
-			"record them come from the Blosc2 chunk headers (raw payloads: the dataset size).",
+			"record them come from the Blosc2 chunk headers (raw payloads: the dataset size).\n" +
+			"On a terminal, names with control characters or shell metacharacters are quoted as\n" +
+			"GNU ls does ('a'$'\\n''b'); --quote forces that, --literal turns it off. For scripts:\n" +
+			"-0 ends each path with NUL, --json writes one JSON array of objects.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show sizes, ratio, parts and archive numbers, e.g. hdf5vault ls -l /archive/plate1"},
+			&cli.BoolFlag{Name: "null", Aliases: []string{"0"}, Usage: "end each path with NUL instead of a newline, unquoted, e.g. hdf5vault ls -0 A | xargs -0 ..."},
+			&cli.BoolFlag{Name: "json", Usage: "write a JSON array: path, size, stored_size, parts, archives per file"},
+			&cli.BoolFlag{Name: "quote", Usage: "quote names as a shell would need them even when not on a terminal"},
+			&cli.BoolFlag{Name: "literal", Aliases: []string{"N"}, Usage: "print names as they are even on a terminal"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runLs,
@@ -26,6 +39,12 @@ func lsCommand() *cli.Command {
 }
 
 func runLs(c *cli.Context) error {
+	if n := countTrue(c.Bool("null"), c.Bool("json"), c.Bool("long")); n > 1 {
+		return usagef("ls: -0, --json and -l are different output formats; give one")
+	}
+	if c.Bool("quote") && c.Bool("literal") {
+		return usagef("ls: --quote and --literal contradict each other")
+	}
 	s, err := openSet(c, "ls")
 	if err != nil {
 		return err
@@ -36,9 +55,22 @@ func runLs(c *cli.Context) error {
 	}
 	w := bufio.NewWriter(c.App.Writer)
 	defer w.Flush()
-	if !c.Bool("long") {
+	name := func(p string) string { return p }
+	if c.Bool("quote") || !c.Bool("literal") && isTerminal(c.App.Writer) {
+		name = shellQuote
+	}
+	switch {
+	case c.Bool("null"):
 		for i := range s.Files {
-			fmt.Fprintln(w, s.Files[i].Path)
+			w.WriteString(s.Files[i].Path)
+			w.WriteByte(0)
+		}
+		return nil
+	case c.Bool("json"):
+		return lsJSON(w, s)
+	case !c.Bool("long"):
+		for i := range s.Files {
+			fmt.Fprintln(w, name(s.Files[i].Path))
 		}
 		return nil
 	}
@@ -51,11 +83,58 @@ func runLs(c *cli.Context) error {
 		stored += f.Stored
 		parts += len(f.Parts)
 		fmt.Fprintf(w, "%14d %14d %9s %5d %7s  %s\n", f.Size, f.Stored, ratio(f.Size, f.Stored),
-			len(f.Parts), archives(f.Members()), f.Path)
+			len(f.Parts), archives(f.Members()), name(f.Path))
 	}
 	fmt.Fprintf(w, "%14d %14d %9s %5d %7s  total: %d files in %d archive file(s)\n",
 		size, stored, ratio(size, stored), parts, "", len(s.Files), len(s.Members))
 	return nil
+}
+
+// lsJSON writes one JSON array, an object per file: control characters
+// in names come out as JSON escapes.
+func lsJSON(w *bufio.Writer, s *archiveset.Set) error {
+	type entry struct {
+		Path     string `json:"path"`
+		Size     int64  `json:"size"`
+		Stored   int64  `json:"stored_size"`
+		Parts    int    `json:"parts"`
+		Archives []int  `json:"archives"`
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	w.WriteString("[")
+	for i := range s.Files {
+		f := &s.Files[i]
+		b.Reset()
+		e := entry{Path: f.Path, Size: f.Size, Stored: f.Stored, Parts: len(f.Parts), Archives: f.Members()}
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+		if i > 0 {
+			w.WriteString(",")
+		}
+		w.WriteString("\n")
+		w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+	}
+	w.WriteString("\n]\n")
+	return nil
+}
+
+// isTerminal reports whether w is a terminal (names are then quoted).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
 }
 
 func ratio(size, stored int64) string {

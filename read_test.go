@@ -270,13 +270,14 @@ func TestVerifyFixtures(t *testing.T) {
 	}
 }
 
-// h5py runs a Python snippet with the system interpreter (the one with h5py).
-func h5py(t *testing.T, script string, stdin []byte) string {
+// h5py runs a Python snippet with the system interpreter (the one with h5py),
+// args in sys.argv[1:].
+func h5py(t *testing.T, script string, stdin []byte, args ...string) string {
 	t.Helper()
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		t.Skip("/usr/bin/python3 (with h5py) not available")
 	}
-	cmd := exec.Command("/usr/bin/python3", "-c", script)
+	cmd := exec.Command("/usr/bin/python3", append([]string{"-c", script}, args...)...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -824,4 +825,68 @@ func TestOriginalStyleNames(t *testing.T) {
 	got := sourceFiles(t, filepath.Join(dest, "orig"))
 	sameTree(t, got, files)
 	mustRun(t, "check", "-d", filepath.Join(dest, "orig"), a)
+}
+
+// TestLsHostileNames: names that would retitle a terminal or fake a line are
+// quoted on a terminal, and come out exactly through -0 and --json.
+func TestLsHostileNames(t *testing.T) {
+	dir := t.TempDir()
+	evil := "x\x1b]0;owned\a\nfake line.txt"
+	files := map[string][]byte{evil: []byte("e"), "plain.txt": []byte("p")}
+	index := map[string]any{}
+	for p := range files {
+		index[p] = part(fmt.Sprintf("d%d", len(index)), false, nil)
+	}
+	datasets := map[string][]byte{}
+	for p, v := range index {
+		datasets[v.([]map[string]any)[0]["dataset"].(string)] = files[p]
+	}
+	a := filepath.Join(dir, "evil.h5")
+	makeArchive(t, a, index, datasets)
+	quoted := `'x'$'\033'']0;owned'$'\a'$'\n''fake line.txt'`
+
+	out := mustRun(t, "ls", "--quote", a)
+	if out != "plain.txt\n"+quoted+"\n" {
+		t.Errorf("ls --quote = %q", out)
+	}
+	out = mustRun(t, "ls", "-l", "--quote", a)
+	if strings.ContainsAny(out, "\x1b\a") || !strings.Contains(out, quoted) {
+		t.Errorf("ls -l --quote = %q", out)
+	}
+	if out := mustRun(t, "ls", "-0", a); out != "plain.txt\x00"+evil+"\x00" {
+		t.Errorf("ls -0 = %q", out)
+	}
+	var entries []struct {
+		Path string `json:"path"`
+		Size int64  `json:"size"`
+	}
+	out = mustRun(t, "ls", "--json", a)
+	if err := json.Unmarshal([]byte(out), &entries); err != nil || len(entries) != 2 || entries[1].Path != evil || entries[1].Size != 1 {
+		t.Errorf("ls --json = %q: %v %+v", out, err, entries)
+	}
+	if strings.ContainsAny(out, "\x1b\a") {
+		t.Errorf("ls --json passes control characters: %q", out)
+	}
+	if _, code := run(t, "ls", "-0", "--json", a); code != 2 {
+		t.Errorf("ls -0 --json: exit %d, want 2", code)
+	}
+	// On a real terminal (a pty) names are quoted without asking.
+	tty := h5py(t, `import os, pty, sys
+out = b""
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+os.waitpid(pid, 0)
+sys.stdout.write(repr(out))`+"\n", nil, readBin, "ls", a)
+	if strings.Contains(tty, `\x1b`) || !strings.Contains(tty, "]0;owned") {
+		t.Errorf("ls on a terminal wrote %s", tty)
+	}
 }

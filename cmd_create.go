@@ -343,6 +343,7 @@ func (o *createOptions) pipelineConfig(ws []archive.Writer, progress pipeline.Pr
 			FollowSymlinks: o.follow,
 			Exclude:        exclude,
 			Warn:           func(s walker.Skip) { say(fmt.Sprintf("skipping %s: %s", s.Path, s.Reason)) },
+			Note:           func(rel, msg string) { say(fmt.Sprintf("%s: %s", rel, msg)) },
 		},
 	}
 }

@@ -681,3 +681,39 @@ func TestCreateZip(t *testing.T) {
 		t.Errorf("index has %d files, source %d", len(ix.Files), len(files))
 	}
 }
+
+// TestCreateClampsFarMtime: a modification time past what int64 nanoseconds
+// hold (year 2300) is stored as the latest one they hold, with a warning
+// naming the file, instead of wrapping around to 1901.
+func TestCreateClampsFarMtime(t *testing.T) {
+	touch, err := exec.LookPath("touch")
+	if err != nil {
+		t.Skip("touch not available")
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	os.MkdirAll(src, 0o755)
+	far := filepath.Join(src, "far.txt")
+	os.WriteFile(far, []byte("from the future"), 0o644)
+	os.WriteFile(filepath.Join(src, "now.txt"), []byte("from today"), 0o644)
+	// touch, because os.Chtimes itself wraps such a time.
+	if out, err := exec.Command(touch, "-d", "2300-01-01 00:00:00 UTC", far).CombinedOutput(); err != nil {
+		t.Skipf("the file system does not take a year-2300 mtime: %v %s", err, out)
+	}
+	out := t.TempDir()
+	r := runBin(t, "create", "-w", "1", src, filepath.Join(out, "far"))
+	if r.code != 0 || !strings.Contains(r.stderr, "far.txt: modification time 2300-01-01T00:00:00Z is outside") {
+		t.Fatalf("create: exit %d, want 0 with a warning naming far.txt\n%s", r.code, r.stderr)
+	}
+	dest := filepath.Join(t.TempDir(), "dest")
+	r = runBin(t, "unpack", "-d", dest, filepath.Join(out, "far"))
+	if r.code != 0 {
+		t.Fatalf("unpack: exit %d\n%s", r.code, r.stderr)
+	}
+	st, err := os.Stat(filepath.Join(dest, "far", "far.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y := st.ModTime().UTC().Year(); y != 2262 {
+		t.Errorf("restored mtime %v, want the latest int64 nanoseconds hold (2262)", st.ModTime().UTC())
+	}
+}

@@ -2,10 +2,12 @@ package archive
 
 import (
 	"fmt"
+	"math"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Names and constants of the on-disk format.
@@ -96,6 +98,25 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// Modification times are recorded as int64 Unix nanoseconds (mtime_ns),
+// which hold the years 1677 to 2262.
+var (
+	minMtime = time.Unix(0, math.MinInt64)
+	maxMtime = time.Unix(0, math.MaxInt64)
+)
+
+// MtimeNs is t in Unix nanoseconds, clamped to what int64 holds (clamped is
+// then true) instead of wrapping around as time.UnixNano does.
+func MtimeNs(t time.Time) (ns int64, clamped bool) {
+	switch {
+	case t.Before(minMtime):
+		return math.MinInt64, true
+	case t.After(maxMtime):
+		return math.MaxInt64, true
+	}
+	return t.UnixNano(), false
 }
 
 // TempSuffix marks a file being written; a name carrying it is never a

@@ -214,7 +214,7 @@ func (r *run) startScan(ctx context.Context, g *errgroup.Group) (stop func()) {
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	o := r.cfg.Walk
-	o.Warn, o.SkipUnreadable = nil, true
+	o.Warn, o.Note, o.SkipUnreadable = nil, nil, true
 	var files, bytes int64
 	g.Go(func() error {
 		walker.Walk(sctx, r.cfg.Source, o, func(e walker.Entry) error {

@@ -102,7 +102,7 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 			if !hashLater {
 				f.checksum = h.String()
 			}
-			f.mtimeNs = before.ModTime().UnixNano()
+			f.mtimeNs, _ = archive.MtimeNs(before.ModTime()) // the walk noted a clamp
 			f.mode = uint32(before.Mode().Perm())
 		}
 		select {

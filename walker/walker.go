@@ -8,7 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 	"unicode/utf8"
+
+	"github.com/hdf5vault/hdf5vault/archive"
 )
 
 // Entry is one regular file to archive.
@@ -51,6 +54,9 @@ type Options struct {
 	ReadDir func(dir string) ([]os.DirEntry, error)
 	// Warn reports a skipped special file as it is found; may be nil.
 	Warn func(s Skip)
+	// Note reports something about a file that is archived anyway (a
+	// modification time outside what the index records); may be nil.
+	Note func(rel, msg string)
 }
 
 // Walk calls emit for every regular file under root, directory by directory in
@@ -187,6 +193,10 @@ func (w *walk) classify(dir, rel string, d os.DirEntry, ancestors []fileID) (c c
 		c.dir = true
 		return c, true, nil
 	case info.Mode().IsRegular():
+		if ns, clamped := archive.MtimeNs(info.ModTime()); clamped && w.o.Note != nil {
+			w.o.Note(c.rel, fmt.Sprintf("modification time %s is outside what the archive records; stored as %s",
+				info.ModTime().UTC().Format(time.RFC3339), time.Unix(0, ns).UTC().Format(time.RFC3339Nano)))
+		}
 		return c, true, nil
 	}
 	w.special(c.rel, "not a regular file ("+kind(info.Mode())+")")

@@ -38,8 +38,8 @@ func runCat(c *cli.Context) error {
 	if f == nil {
 		return fmt.Errorf("cat: %q is not in the archive set (%d files; `hdf5vault ls` lists them)", p, len(s.Files))
 	}
-	if f.Problem != "" {
-		return fmt.Errorf("cat: refusing %s", f.Problem)
+	if f.Problem != nil {
+		return fmt.Errorf("cat: refusing %w", f.Problem)
 	}
 	w := bufio.NewWriterSize(c.App.Writer, 1<<20)
 	err = s.WriteFile(c.Context, f, w)

@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/urfave/cli/v2"
 )
 
@@ -22,7 +23,7 @@ const (
 	exitOK          = 0
 	exitFailure     = 1   // the run failed; nothing with a final name is incomplete
 	exitUsage       = 2   // bad command line
-	exitMismatch    = 3   // check/verify ran to the end and found differences or damage
+	exitMismatch    = 3   // differences found by check, or damage (archive.ErrDamaged) found by any read command
 	exitInterrupted = 130 // SIGINT, SIGTERM or SIGHUP
 )
 
@@ -117,7 +118,7 @@ func exitCode(err error, interrupted bool) int {
 		return exitInterrupted
 	case errors.As(err, &ue):
 		return exitUsage
-	case errors.As(err, &me):
+	case errors.As(err, &me), errors.Is(err, archive.ErrDamaged):
 		return exitMismatch
 	case errors.As(err, &ec):
 		return ec.ExitCode()

@@ -525,8 +525,8 @@ func TestHostileArchivesAreRefusedBeforeWriting(t *testing.T) {
 			dest := filepath.Join(dir, "dest")
 			os.Mkdir(dest, 0o755)
 			out, code := run(t, "unpack", "-d", dest, a)
-			if code != 1 {
-				t.Errorf("exit %d, want 1\n%s", code, out)
+			if code != 3 {
+				t.Errorf("exit %d, want 3 (damage)\n%s", code, out)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(out, w) {
@@ -555,8 +555,8 @@ func TestTruncatedArchiveIsRefused(t *testing.T) {
 		os.WriteFile(a, b[:keep], 0o644)
 		dest := filepath.Join(dir, fmt.Sprintf("dest%d", keep))
 		out, code := run(t, "unpack", "-d", dest, a)
-		if code != 1 || !strings.Contains(out, filepath.Base(a)) {
-			t.Errorf("truncated to %d bytes: exit %d, want 1 naming the file\n%s", keep, code, out)
+		if code != 3 || !strings.Contains(out, filepath.Base(a)) {
+			t.Errorf("truncated to %d bytes: exit %d, want 3 (damage) naming the file\n%s", keep, code, out)
 		}
 		if entries, _ := os.ReadDir(dest); len(entries) != 0 {
 			t.Errorf("truncated to %d bytes: DEST holds %v", keep, entries)
@@ -735,8 +735,8 @@ if "Images/A02/Zelle ü 1.txt.blosc2" in f:
 	}
 	dest2 := filepath.Join(dir, "dest2")
 	out, code = run(t, "unpack", "-j", "1", "-d", dest2, base)
-	if code != 1 || !strings.Contains(out, "Zelle ü 1.txt") {
-		t.Errorf("unpack of a damaged archive: exit %d\n%s", code, out)
+	if code != 3 || !strings.Contains(out, "Zelle ü 1.txt") {
+		t.Errorf("unpack of a damaged archive: exit %d, want 3\n%s", code, out)
 	}
 	for p := range sourceFiles(t, dest2) {
 		if strings.HasSuffix(p, "Zelle ü 1.txt") || archive.IsTempName(filepath.Base(p)) {

@@ -93,22 +93,22 @@ func ParseIndex(data []byte, numFiles int) (*Index, error) {
 	var raw map[string][]Part
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return nil, Damaged(fmt.Errorf("index: %w", err))
 	}
 	if raw == nil {
-		return nil, fmt.Errorf("index: not a JSON object")
+		return nil, Damaged(fmt.Errorf("index: not a JSON object"))
 	}
 	ix := &Index{Files: make([]File, 0, len(raw))}
 	for p, parts := range raw {
 		f := File{Path: p, Parts: parts}
 		if err := f.validate(numFiles); err != nil {
-			return nil, fmt.Errorf("index: %w", err)
+			return nil, Damaged(fmt.Errorf("index: %w", err))
 		}
 		ix.Files = append(ix.Files, f)
 	}
 	sort.Slice(ix.Files, func(i, j int) bool { return ix.Files[i].Path < ix.Files[j].Path })
 	if err := ix.checkCollisions(); err != nil {
-		return nil, fmt.Errorf("index: %w", err)
+		return nil, Damaged(fmt.Errorf("index: %w", err))
 	}
 	return ix, nil
 }

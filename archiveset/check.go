@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 
+	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/walker"
 )
 
@@ -151,12 +153,14 @@ func (s *Set) checkRow(ctx context.Context, r *fileReader, dir string, row *Chec
 	}
 	row.SizeOrig, row.MD5Orig = disk.size, hex.EncodeToString(disk.md5)
 	arch, err := r.digest(ctx, f, true)
-	if ctx.Err() != nil {
+	switch {
+	case ctx.Err() != nil:
 		return ctx.Err()
-	}
-	if err != nil {
+	case errors.Is(err, archive.ErrDamaged):
 		row.Problem = fmt.Sprintf("%s: archive unreadable: %v", row.Path, err)
 		return nil
+	case err != nil:
+		return err // the archive could not be read: no verdict on the file
 	}
 	row.SizeArch, row.MD5Arch = arch.size, hex.EncodeToString(arch.md5)
 	row.Problem = compare(full, f, disk, arch)

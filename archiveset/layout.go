@@ -2,6 +2,7 @@ package archiveset
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -21,7 +22,7 @@ type File struct {
 	Checksum []byte  // recorded checksum (archive.ChecksumAlgo), nil if the archive has none
 	MtimeNs  *int64  // recorded modification time
 	Mode     *uint32 // recorded permission bits
-	Problem  string  // why the file cannot be read safely ("" if it can)
+	Problem  error   // why the file cannot be read safely (nil if it can); damage matches archive.ErrDamaged
 }
 
 // Part is one payload of a file.
@@ -64,12 +65,15 @@ func findPath(files []File, path string) (int, bool) {
 	return lo, lo < len(files) && files[lo].Path == path
 }
 
-// LayoutError lists the files whose layout was refused, nil if none.
+// LayoutError lists the files whose layout was refused, nil if none. It is
+// damage (archive.ErrDamaged) unless one of them could not be read at all.
 func (s *Set) LayoutError() error {
 	var bad []string
+	failure := false
 	for i := range s.Files {
-		if p := s.Files[i].Problem; p != "" {
-			bad = append(bad, p)
+		if p := s.Files[i].Problem; p != nil {
+			bad = append(bad, p.Error())
+			failure = failure || !errors.Is(p, archive.ErrDamaged)
 		}
 	}
 	if len(bad) == 0 {
@@ -80,7 +84,11 @@ func (s *Set) LayoutError() error {
 	if len(bad) > show {
 		msg += fmt.Sprintf("\n  ... and %d more", len(bad)-show)
 	}
-	return fmt.Errorf("refusing the archive set: %d file(s) with a bad layout:\n  %s", len(bad), msg)
+	err := fmt.Errorf("refusing the archive set: %d file(s) with a bad layout:\n  %s", len(bad), msg)
+	if failure {
+		return err
+	}
+	return archive.Damaged(err)
 }
 
 // layout checks every part of every file, a few files per goroutine: chunk
@@ -119,14 +127,14 @@ func (s *Set) layoutFile(af *archive.File, buf []byte) (File, []byte) {
 	for i := range af.Parts {
 		f.Parts[i].Part = af.Parts[i]
 		if buf, err = s.layoutPart(&f.Parts[i], buf); err != nil {
-			f.Problem = fmt.Sprintf("%s: %v", af.Path, err)
+			f.Problem = archive.DamagedUnlessFailure(fmt.Errorf("%s: %w", af.Path, err))
 			return f, buf
 		}
 		f.Size += f.Parts[i].Raw
 		f.Stored += f.Parts[i].Stored
 	}
 	if err := f.takeFileFacts(); err != nil {
-		f.Problem = fmt.Sprintf("%s: %v", af.Path, err)
+		f.Problem = archive.Damaged(fmt.Errorf("%s: %w", af.Path, err))
 	}
 	return f, buf
 }

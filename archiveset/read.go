@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"slices"
 
+	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
 )
 
@@ -26,22 +28,23 @@ func (s *Set) newFileReader() *fileReader {
 	return &fileReader{s: s, dec: newDecoder(s.ChunkSize), report: noProgress{}}
 }
 
-// part returns the decoded bytes of p, valid until the next call.
+// part returns the decoded bytes of p, valid until the next call. Errors
+// are damage (archive.ErrDamaged) unless the bytes could not be read.
 func (r *fileReader) part(p *Part) ([]byte, error) {
 	m := r.s.Members[p.ArchiveNumber]
-	fail := func(format string, a ...any) ([]byte, error) {
-		return nil, fmt.Errorf("part %d, dataset %q in %s: %s", p.Number(), p.Dataset, m.Path, fmt.Sprintf(format, a...))
+	fail := func(err error) ([]byte, error) {
+		return nil, fmt.Errorf("part %d, dataset %q in %s: %w", p.Number(), p.Dataset, m.Path, err)
 	}
 	if int64(cap(r.payload)) < p.Stored {
 		r.payload = make([]byte, 0, p.Stored)
 	}
 	payload, err := m.readPayload(p, r.payload[:0])
 	if err != nil {
-		return fail("%v", err)
+		return fail(archive.DamagedUnlessFailure(err))
 	}
 	r.payload = payload[:0]
 	if int64(len(payload)) != p.Stored {
-		return fail("read %d bytes, the dataset has %d", len(payload), p.Stored)
+		return fail(archive.Damaged(fmt.Errorf("read %d bytes, the dataset has %d", len(payload), p.Stored)))
 	}
 	if !p.Compressed() {
 		return payload, nil
@@ -51,19 +54,19 @@ func (r *fileReader) part(p *Part) ([]byte, error) {
 	}
 	raw, err := r.dec.DecodeAll(payload, r.raw[:0])
 	if err != nil {
-		return fail("%v", err)
+		return fail(archive.Damaged(err))
 	}
 	r.raw = raw[:0]
 	if int64(len(raw)) != p.Raw {
-		return fail("decoded %d bytes, the header says %d", len(raw), p.Raw)
+		return fail(archive.Damaged(fmt.Errorf("decoded %d bytes, the header says %d", len(raw), p.Raw)))
 	}
 	return raw, nil
 }
 
 // each hands every part of f, decoded and in order, to fn.
 func (r *fileReader) each(ctx context.Context, f *File, fn func([]byte) error) error {
-	if f.Problem != "" {
-		return fmt.Errorf("%s", f.Problem)
+	if f.Problem != nil {
+		return f.Problem
 	}
 	for i := range f.Parts {
 		if err := ctx.Err(); err != nil {
@@ -107,10 +110,10 @@ func (r *fileReader) copyTo(ctx context.Context, f *File, w io.Writer) error {
 // checkContent compares what was read with the recorded size and checksum.
 func checkContent(f *File, d digest) error {
 	if d.size != f.Size {
-		return fmt.Errorf("%s: read %d bytes, the archive records %d", f.Path, d.size, f.Size)
+		return archive.Damaged(fmt.Errorf("%s: read %d bytes, the archive records %d", f.Path, d.size, f.Size))
 	}
 	if f.Checksum != nil && !bytes.Equal(d.sum, f.Checksum) {
-		return fmt.Errorf("%s: checksum %x does not match the stored checksum %x: damaged archive", f.Path, d.sum, f.Checksum)
+		return fmt.Errorf("%s: checksum %x does not match the stored checksum %x: %w", f.Path, d.sum, f.Checksum, archive.ErrChecksum)
 	}
 	return nil
 }
@@ -126,8 +129,12 @@ func (m *Member) readPayload(p *Part, dst []byte) ([]byte, error) {
 	n := len(dst)
 	dst = slices.Grow(dst, int(p.Stored))[:n+int(p.Stored)]
 	if _, err := m.f.ReadAt(dst[n:], p.At); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("the file ends early: truncated archive")
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, io.EOF):
+			err = archive.ErrTruncated
+		case errors.As(err, &pe):
+			err = fmt.Errorf("%s: %w", pe.Op, pe.Err) // the caller names the file
 		}
 		return dst[:n], err
 	}

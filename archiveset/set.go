@@ -114,6 +114,9 @@ func openMember(p string, open Opener) (*Member, error) {
 		return nil, fmt.Errorf("member %s: %w", p, err)
 	}
 	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file")
+	}
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("member %s: %w", p, err)
@@ -121,7 +124,7 @@ func openMember(p string, open Opener) (*Member, error) {
 	r, err := open(p)
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("member %s: %w", p, err)
+		return nil, fmt.Errorf("member %s: %w", p, archive.DamagedUnlessFailure(err))
 	}
 	direct := !strings.HasSuffix(p, ".zip")
 	return &Member{Path: p, R: r, f: f, size: st.Size(), root: r.Root(), direct: direct}, nil

@@ -2,7 +2,10 @@ package archiveset
 
 import (
 	"context"
+	"errors"
 	"io"
+
+	"github.com/hdf5vault/hdf5vault/archive"
 )
 
 // VerifyResult is the outcome of reading a whole set.
@@ -17,16 +20,19 @@ type VerifyResult struct {
 // Verify reads and decodes every file and compares it with the recorded
 // sizes and checksums. Damage (including a layout the open refused) is
 // reported in the result; a returned error means the verification could
-// not run to the end.
+// not run to the end (an I/O or resource failure, or cancellation), and it
+// names the file and the cause.
 func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 	damage := make([]string, len(s.Files))
 	err := s.parallel(ctx, len(s.Files), workers, func(ctx context.Context, r *fileReader, i int) error {
 		err := r.copyTo(ctx, &s.Files[i], io.Discard)
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return ctx.Err()
-		}
-		if err != nil {
+		case errors.Is(err, archive.ErrDamaged):
 			damage[i] = err.Error()
+		case err != nil:
+			return err
 		}
 		return nil
 	})

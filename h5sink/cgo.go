@@ -8,7 +8,9 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"syscall"
 	"unsafe"
 )
 
@@ -22,8 +24,39 @@ func (e *errBuf) err() error {
 	if s == "" {
 		s = "libhdf5 call failed"
 	}
+	if n := libErrno(s); n != 0 {
+		return &sysError{msg: s, errno: n}
+	}
 	return errors.New(s)
 }
+
+// libErrno finds the operating-system error libhdf5 reports in its message
+// ("errno = 24"), so that callers can tell an I/O or resource failure from
+// a damaged file with errors.As(err, *syscall.Errno).
+func libErrno(msg string) syscall.Errno {
+	_, after, ok := strings.Cut(msg, "errno = ")
+	if !ok {
+		return 0
+	}
+	end := strings.IndexFunc(after, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(after)
+	}
+	n, err := strconv.Atoi(after[:end])
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return syscall.Errno(n)
+}
+
+// sysError is libhdf5's message with the operating-system error it names.
+type sysError struct {
+	msg   string
+	errno syscall.Errno
+}
+
+func (e *sysError) Error() string { return e.msg }
+func (e *sysError) Unwrap() error { return e.errno }
 
 // cstr returns s as a C string and the function that frees it.
 func cstr(s string) (*C.char, func()) {

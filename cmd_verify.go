@@ -50,6 +50,10 @@ func runVerify(c *cli.Context) error {
 	if n := len(res.Damaged); n > 0 {
 		return mismatchError{fmt.Errorf("verify: %d of %d files damaged", n, res.Files)}
 	}
+	if res.Files == 0 {
+		fmt.Fprintln(w, "verified an empty set: it holds no files")
+		return nil
+	}
 	if !res.HasChecksum {
 		by := "an unknown version"
 		if s.Version != "" {

@@ -462,7 +462,7 @@ func makeArchive(t *testing.T, path string, index any, datasets map[string][]byt
 	spec, _ := json.Marshal(map[string]any{"path": path, "info": string(info), "datasets": enc})
 	h5py(t, `import sys, json, base64, h5py, numpy as np
 s = json.load(sys.stdin)
-with h5py.File(s["path"], "w") as f:
+with h5py.File(s["path"], "w", libver=("v108", "latest")) as f:  # 1.8: attributes over 64 KiB
     f.attrs["__Description__"] = "hostile test archive"
     f.attrs["__HDF5Vault_version__"] = "0.3.0"
     f.attrs["__HDF5Vault_chunksize__"] = 1000000
@@ -511,6 +511,9 @@ func TestHostileArchivesAreRefusedBeforeWriting(t *testing.T) {
 		{"chunk header disagrees", map[string]any{"c.txt": part("c.txt.blosc2", true, nil)}, map[string][]byte{"c.txt.blosc2": append(bytes.Clone(chunk), 1, 2, 3)}, []string{"c.txt", "header says"}},
 		{"truncated chunk", map[string]any{"c.txt": part("c.txt.blosc2", true, nil)}, map[string][]byte{"c.txt.blosc2": chunk[:len(chunk)-5]}, []string{"c.txt", "header says"}},
 		{"not a chunk", map[string]any{"c.txt": part("c.txt.blosc2", true, nil)}, map[string][]byte{"c.txt.blosc2": good}, []string{"c.txt", "blosc"}},
+		{"100,000-byte name", map[string]any{"z/" + strings.Repeat("n", 100_000): part("n", false, nil)}, map[string][]byte{"n": good}, []string{"100004 JSON bytes", "longer than any path can be"}},
+		{"256-byte name", map[string]any{"z/" + strings.Repeat("n", 256): part("n", false, nil)}, map[string][]byte{"n": good}, []string{"a name of 256 bytes", "longer than any file system allows"}},
+		{"padding key", map[string]any{"f.txt": part("f.txt", false, map[string]any{"pad": strings.Repeat(" ", 1<<20)})}, map[string][]byte{"f.txt": good}, []string{"more than any part needs"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -888,5 +891,29 @@ os.waitpid(pid, 0)
 sys.stdout.write(repr(out))`+"\n", nil, readBin, "ls", a)
 	if strings.Contains(tty, `\x1b`) || !strings.Contains(tty, "]0;owned") {
 		t.Errorf("ls on a terminal wrote %s", tty)
+	}
+}
+
+// TestMissingIndexAndEmptySet: an HDF5 file without the index says so, and
+// verify of an empty set says it is empty (not that checksums are missing).
+func TestMissingIndexAndEmptySet(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "noindex.h5")
+	h5py(t, `import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "w") as f:
+    f.attrs["__HDF5Vault_version__"] = "0.3.0"
+    f.create_dataset("x", data=np.zeros(4, dtype=np.int8))`, nil, a)
+	for _, cmd := range []string{"verify", "ls"} {
+		out, code := run(t, cmd, a)
+		if code != 3 || !strings.Contains(out, "index: missing") || !strings.Contains(out, "noindex.h5") {
+			t.Errorf("%s of an archive without an index: exit %d, want 3 saying the index is missing\n%s", cmd, code, out)
+		}
+	}
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	mustRun(t, "create", "-q", "-w", "1", empty, filepath.Join(dir, "e"))
+	out := mustRun(t, "verify", filepath.Join(dir, "e"))
+	if strings.Contains(out, "not available") || !strings.Contains(out, "empty") {
+		t.Errorf("verify of an empty set: %s", out)
 	}
 }

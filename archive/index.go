@@ -86,10 +86,17 @@ func (ix *Index) Marshal() ([]byte, error) {
 
 // ParseIndex decodes and validates an index for a set of numFiles archives.
 // Everything an extractor relies on is checked here, so a hostile index is
-// refused before anything is written: unsafe or colliding paths, missing or
-// duplicate parts, unknown methods, archive numbers out of range, datasets
-// named twice, negative sizes.
+// refused before anything is written: unsafe, overlong or colliding paths,
+// missing or duplicate parts, unknown methods, archive numbers out of range,
+// datasets named twice, negative sizes, and (before decoding) more bytes than
+// its entries could need. Errors match ErrDamaged.
 func ParseIndex(data []byte, numFiles int) (*Index, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, Damaged(fmt.Errorf("index: missing or empty (no %s): not an HDF5Vault archive, or a damaged one", AttrInfo))
+	}
+	if err := checkIndexSize(data); err != nil {
+		return nil, Damaged(fmt.Errorf("index: %w", err))
+	}
 	var raw map[string][]Part
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&raw); err != nil {

@@ -18,11 +18,17 @@ func unpackCommand() *cli.Command {
 			"name without extension and _<n> suffix. The whole set is checked before anything is\n" +
 			"written: a hostile or inconsistent archive, or any existing file at a destination path,\n" +
 			"is refused. Every file is written under a temporary name, checked against the stored\n" +
-			"size and checksum, and renamed when complete; mode and mtime are restored when recorded.",
+			"size and checksum, and renamed when complete; mode and mtime are restored when recorded.\n" +
+			"--keep-going restores every intact file of a damaged set and lists the damaged ones\n" +
+			"(exit 3). --skip-existing resumes an interrupted unpack: files already in DEST with the\n" +
+			"archived size and checksum are skipped, different ones are listed and left alone (exit 3).\n" +
+			"Temporary files of unpacks that are no longer running (on this host) are removed.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dest", Aliases: []string{"d"}, Value: ".", Usage: "destination `DIR`; files land in DIR/<stem>/, e.g. -d /restore"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight, so memory is about N x chunk size at most), e.g. -j 4"},
 			quietFlag(),
+			&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "restore every intact file of a damaged set; list the damaged ones (exit 3)"},
+			&cli.BoolFlag{Name: "skip-existing", Usage: "resume: skip files already in DEST with the archived content; list different ones (exit 3)"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runUnpack,
@@ -42,14 +48,30 @@ func runUnpack(c *cli.Context) error {
 	}
 	defer s.Close()
 	start := time.Now()
-	st, err := s.Unpack(c.Context, c.String("dest"), jobs)
+	st, err := s.UnpackWith(c.Context, c.String("dest"), archiveset.UnpackOptions{
+		Workers: jobs, KeepGoing: c.Bool("keep-going"), SkipExisting: c.Bool("skip-existing"),
+	})
 	stop()
+	w := c.App.Writer
+	for _, d := range st.Damaged {
+		fmt.Fprintln(w, "DAMAGED", d)
+	}
+	for _, d := range st.Differ {
+		fmt.Fprintln(w, "DIFFERS", d)
+	}
 	if err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
 	secs := time.Since(start).Seconds()
-	fmt.Fprintf(c.App.Writer, "unpacked %d files (%d bytes) into %s in %.2fs (%.1f MB/s)\n",
+	fmt.Fprintf(w, "unpacked %d files (%d bytes) into %s in %.2fs (%.1f MB/s)",
 		st.Files, st.Bytes, st.Dir, secs, float64(st.Bytes)/1e6/max(secs, 1e-9))
+	if st.Skipped > 0 {
+		fmt.Fprintf(w, "; %d already there", st.Skipped)
+	}
+	fmt.Fprintln(w)
+	if err := st.Err(); err != nil {
+		return fmt.Errorf("unpack: %w", err)
+	}
 	return nil
 }
 

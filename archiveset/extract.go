@@ -15,30 +15,66 @@ import (
 	"github.com/hdf5vault/hdf5vault/tempfile"
 )
 
+// UnpackOptions configure an unpack.
+type UnpackOptions struct {
+	Workers int // parallel readers
+	// KeepGoing restores every intact file of a damaged set; the damaged
+	// ones are listed in UnpackStats.Damaged instead of ending the run.
+	KeepGoing bool
+	// SkipExisting resumes an interrupted unpack: a file already in DEST
+	// with the archive's size and content is skipped, a different one is
+	// left alone and listed in UnpackStats.Differ. (Temporary files of
+	// unpacks no longer running are removed by every unpack.)
+	SkipExisting bool
+}
+
 // UnpackStats describes a finished unpack.
 type UnpackStats struct {
-	Dir   string // DEST/<stem>
-	Files int
-	Bytes int64
+	Dir     string // DEST/<stem>
+	Files   int    // restored by this run
+	Bytes   int64
+	Skipped int      // already in DEST with the archive's content (SkipExisting)
+	Damaged []string // not restored, damaged in the archive (KeepGoing): file and cause
+	Differ  []string // left alone, DEST holds something else under the name (SkipExisting)
+}
+
+// Err is the outcome as an error: damage (archive.ErrDamaged, exit 3) when a
+// file was not restored because it is damaged or DEST differs; nil otherwise.
+func (st *UnpackStats) Err() error {
+	if n, m := len(st.Damaged), len(st.Differ); n+m > 0 {
+		return archive.Damaged(fmt.Errorf("%d file(s) damaged in the archive, %d different in %s: not restored", n, m, st.Dir))
+	}
+	return nil
 }
 
 // Unpack restores every file into dest/<stem>/ with workers parallel
-// readers. It refuses a bad layout and any existing file before writing
-// anything. Each file is written under a temporary name, checked against
-// the recorded size and checksum, given its recorded mode and mtime, and
-// only then linked to its real name; on error or cancellation the
-// temporary files are removed.
+// readers (UnpackWith without options).
 func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats, error) {
+	return s.UnpackWith(ctx, dest, UnpackOptions{Workers: workers})
+}
+
+// UnpackWith restores the set into dest/<stem>/. It refuses a bad layout
+// (with KeepGoing: the damaged files only) and any existing file (with
+// SkipExisting: compares it instead) before writing anything. Each file is
+// written under a temporary name, checked against the recorded size and
+// checksum, given its recorded mode and mtime, and only then linked to its
+// real name; on error or cancellation the temporary files are removed.
+func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (UnpackStats, error) {
 	st := UnpackStats{Dir: filepath.Join(dest, s.Stem)}
-	if err := s.LayoutError(); err != nil {
+	if err := s.LayoutError(); err != nil && (!o.KeepGoing || !errors.Is(err, archive.ErrDamaged)) {
 		return st, err
 	}
 	// Files of an unpack killed earlier, whose pid is gone.
 	if err := tempfile.RemoveStaleTree(st.Dir, notify); err != nil {
 		return st, err
 	}
-	if err := s.checkTarget(st.Dir); err != nil {
+	existing, err := s.existingTargets(st.Dir)
+	if err != nil {
 		return st, err
+	}
+	if len(existing) > 0 && !o.SkipExisting {
+		return st, fmt.Errorf("%s already exists: refusing to overwrite (--skip-existing resumes an unpack)",
+			filepath.Join(st.Dir, filepath.FromSlash(s.Files[existing[0]].Path)))
 	}
 	root, err := makeTarget(dest, st.Dir)
 	if err != nil {
@@ -48,20 +84,63 @@ func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats
 	if err := s.makeDirs(root, st.Dir); err != nil {
 		return st, err
 	}
-	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token()}
-	err = s.parallel(ctx, len(s.Files), workers, u.file)
-	st.Files, st.Bytes = int(u.files.Load()), u.bytes.Load()
+	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token(),
+		exists: make([]bool, len(s.Files)), damaged: make([]string, len(s.Files)), differ: make([]string, len(s.Files))}
+	for _, i := range existing {
+		u.exists[i] = true
+	}
+	err = s.parallel(ctx, len(s.Files), o.Workers, func(ctx context.Context, r *fileReader, i int) error {
+		err := u.restore(ctx, r, i)
+		if err != nil && o.KeepGoing && errors.Is(err, archive.ErrDamaged) && ctx.Err() == nil {
+			u.damaged[i] = err.Error()
+			return nil
+		}
+		return err
+	})
+	st.Files, st.Bytes, st.Skipped = int(u.files.Load()), u.bytes.Load(), int(u.skipped.Load())
+	st.Damaged, st.Differ = nonEmpty(u.damaged), nonEmpty(u.differ)
 	return st, err
 }
 
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 type unpacker struct {
-	s     *Set
-	root  *os.Root
-	dir   string
-	token string
-	seq   atomic.Int64 // makes each temporary name unique
-	files atomic.Int64
-	bytes atomic.Int64
+	s       *Set
+	root    *os.Root
+	dir     string
+	token   string
+	seq     atomic.Int64 // makes each temporary name unique
+	exists  []bool       // per file: found in DEST before the run (SkipExisting)
+	damaged []string     // per file: why it was not restored (KeepGoing)
+	differ  []string     // per file: how DEST differs (SkipExisting)
+	files   atomic.Int64
+	bytes   atomic.Int64
+	skipped atomic.Int64
+}
+
+// restore restores file i, or compares it with what DEST already holds.
+func (u *unpacker) restore(ctx context.Context, r *fileReader, i int) error {
+	if !u.exists[i] {
+		return u.file(ctx, r, i)
+	}
+	diff, err := u.compare(ctx, r, &u.s.Files[i])
+	switch {
+	case err != nil:
+		return err
+	case diff != "":
+		u.differ[i] = diff
+	default:
+		u.skipped.Add(1)
+	}
+	return nil
 }
 
 // file restores file i through a temporary name.

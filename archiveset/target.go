@@ -4,6 +4,8 @@ package archiveset
 // directories of our own, never through a symlink.
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,13 +15,15 @@ import (
 	"sort"
 )
 
-// checkTarget refuses, before anything is written, an existing file at any
-// destination path and a symlink or non-directory among the directories.
-func (s *Set) checkTarget(dir string) error {
+// existingTargets lists, before anything is written, the files of the set
+// that already exist at their destination path, and refuses a symlink or
+// non-directory among the directories.
+func (s *Set) existingTargets(dir string) ([]int, error) {
 	if err := checkDir(dir); err != nil || !exists(dir) {
-		return err
+		return nil, err
 	}
 	t := &targetCheck{dir: dir, exists: map[string]bool{".": true}}
+	var found []int
 	for i := range s.Files {
 		rel := s.Files[i].Path
 		if !t.dirExists(path.Dir(rel)) {
@@ -27,12 +31,12 @@ func (s *Set) checkTarget(dir string) error {
 		}
 		full := filepath.Join(dir, filepath.FromSlash(rel))
 		if _, err := os.Lstat(full); err == nil {
-			return fmt.Errorf("%s already exists: refusing to overwrite", full)
+			found = append(found, i)
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return nil, err
 		}
 	}
-	return t.err
+	return found, t.err
 }
 
 type targetCheck struct {
@@ -127,4 +131,38 @@ func (s *Set) makeDirs(root *os.Root, dir string) error {
 		}
 	}
 	return nil
+}
+
+// compare checks a file already in DEST against the archive: "" if it has
+// the archived size and content (the stored checksum, or the archived bytes
+// when the archive records no checksum), else how it differs.
+func (u *unpacker) compare(ctx context.Context, r *fileReader, f *File) (string, error) {
+	full := filepath.Join(u.dir, filepath.FromSlash(f.Path))
+	st, err := u.root.Lstat(filepath.FromSlash(f.Path))
+	switch {
+	case err != nil:
+		return "", err
+	case !st.Mode().IsRegular():
+		return fmt.Sprintf("%s: exists and is not a regular file", full), nil
+	case st.Size() != f.Size:
+		return fmt.Sprintf("%s: %d bytes in DEST, %d in the archive", full, st.Size(), f.Size), nil
+	}
+	disk, err := digestDisk(full, f.Checksum != nil)
+	if err != nil {
+		return "", err
+	}
+	if f.Checksum != nil {
+		if !bytes.Equal(disk.sum, f.Checksum) {
+			return fmt.Sprintf("%s: checksum %x in DEST, %x stored in the archive", full, disk.sum, f.Checksum), nil
+		}
+		return "", nil
+	}
+	arch, err := r.digest(ctx, f, true)
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Equal(disk.md5, arch.md5) {
+		return fmt.Sprintf("%s: content in DEST differs from the archive (MD5 %x, %x)", full, disk.md5, arch.md5), nil
+	}
+	return "", nil
 }

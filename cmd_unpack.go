@@ -42,7 +42,7 @@ func runUnpack(c *cli.Context) error {
 	}
 	stop := readProgress(c, "unpacking")
 	defer stop()
-	s, err := openSet(c, "unpack")
+	s, err := openSetWith(c, "unpack", archiveset.OpenOptions{Partial: c.Bool("keep-going")})
 	if err != nil {
 		return err
 	}
@@ -80,10 +80,14 @@ func readUsageError(_ *cli.Context, err error, _ bool) error { return usageError
 
 // openSet opens the archive set named by a read command's arguments.
 func openSet(c *cli.Context, cmd string) (*archiveset.Set, error) {
+	return openSetWith(c, cmd, archiveset.OpenOptions{})
+}
+
+func openSetWith(c *cli.Context, cmd string, o archiveset.OpenOptions) (*archiveset.Set, error) {
 	if c.NArg() == 0 {
 		return nil, usagef("%s: no archive given", cmd)
 	}
-	s, err := archiveset.OpenArgs(c.Context, c.Args().Slice())
+	s, err := archiveset.OpenArgsWith(c.Context, c.Args().Slice(), o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -3,6 +3,7 @@ package main
 // unpack --keep-going and --skip-existing, end to end.
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,6 +29,20 @@ func damagePayload(t *testing.T, victim string, members []string) {
 		t.Fatalf("%q: %v", b, err)
 	}
 	flipAt(t, file, off+size/2)
+}
+
+// memberOf maps each file to the archive number of its first part, read
+// from the index with h5py.
+func memberOf(t *testing.T, member string) map[string]int {
+	t.Helper()
+	out := h5py(t, `import sys, json, h5py
+ix = json.loads(h5py.File(sys.argv[1], "r").attrs["__HDF5Vault_info__"])
+print(json.dumps({p: parts[0]["archive_number"] for p, parts in ix.items()}))`, nil, member)
+	m := map[string]int{}
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	return m
 }
 
 func plateTree(t *testing.T, n int) (string, map[string][]byte) {
@@ -83,6 +98,35 @@ func TestUnpackKeepGoing(t *testing.T) {
 	}
 	sameTree(t, sourceFiles(t, filepath.Join(dest, "kg")), files)
 	noTemps(t, dest)
+
+	// A member truncated to nothing, or missing: the files of the other
+	// member are restored, those with a part in the lost one are listed.
+	on := map[int][]string{}
+	where := memberOf(t, members[0])
+	for rel := range files {
+		on[where[rel]] = append(on[where[rel]], rel)
+	}
+	whole, _ := os.ReadFile(members[1])
+	for _, kind := range []string{"truncated", "missing"} {
+		if kind == "truncated" {
+			os.WriteFile(members[1], whole[:len(whole)/3], 0o644)
+		} else {
+			os.Remove(members[1])
+		}
+		dest = filepath.Join(t.TempDir(), "dest")
+		o, code = run(t, "unpack", "-k", "-d", dest, base)
+		if n := len(on[1]) + len(bad); code != 3 || strings.Count(o, "DAMAGED ") != n || !strings.Contains(o, "kg_1.h5") {
+			t.Errorf("unpack -k with member 1 %s: exit %d, want 3 listing %d files\n%s", kind, code, n, o)
+		}
+		want := map[string][]byte{}
+		for _, rel := range on[0] {
+			want[rel] = files[rel]
+		}
+		sameTree(t, sourceFiles(t, filepath.Join(dest, "kg")), want)
+		if _, code := run(t, "unpack", "-d", filepath.Join(t.TempDir(), "d"), base); code == 0 {
+			t.Errorf("unpack without -k with member 1 %s: exit 0", kind)
+		}
+	}
 
 	// A part refused by the layout check (its chunk header disagrees with
 	// the dataset) does not stop the rest either.

@@ -143,6 +143,9 @@ func (s *Set) layoutFile(af *archive.File, buf []byte) (File, []byte) {
 // the dataset, its chunk header and the index.
 func (s *Set) layoutPart(p *Part, buf []byte) ([]byte, error) {
 	m := s.Members[p.ArchiveNumber]
+	if m == nil { // lost (OpenOptions.Partial)
+		return buf, fmt.Errorf("part %d: %w", p.Number(), s.lost[p.ArchiveNumber])
+	}
 	info, err := m.R.Stat(p.Dataset)
 	if err != nil {
 		return buf, fmt.Errorf("part %d, dataset %q in %s: %w", p.Number(), p.Dataset, m.Path, err)

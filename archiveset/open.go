@@ -32,9 +32,14 @@ func openZip(path string) (archive.Reader, error) {
 // OpenArgs resolves command-line arguments (member files or a base name)
 // and opens the set they name.
 func OpenArgs(ctx context.Context, args []string) (*Set, error) {
+	return OpenArgsWith(ctx, args, OpenOptions{})
+}
+
+// OpenArgsWith is OpenArgs with options.
+func OpenArgsWith(ctx context.Context, args []string, o OpenOptions) (*Set, error) {
 	paths, err := Resolve(args)
 	if err != nil {
 		return nil, err
 	}
-	return Open(ctx, paths, OpenFile)
+	return OpenWith(ctx, paths, OpenFile, o)
 }

@@ -3,9 +3,11 @@ package archiveset
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -31,9 +33,17 @@ type Set struct {
 	Zip       bool      // zip containers
 	Members   []*Member // indexed by archive number
 	Index     *archive.Index
-	ChunkSize int64  // split size from the root attributes: the decoders' MaxSize
-	Version   string // writer version (empty for zip sets without root attributes)
-	Files     []File // parallel to Index.Files, with the checked layout
+	ChunkSize int64         // split size from the root attributes: the decoders' MaxSize
+	Version   string        // writer version (empty for zip sets without root attributes)
+	Files     []File        // parallel to Index.Files, with the checked layout
+	lost      map[int]error // members missing or unreadable (OpenOptions.Partial): why
+}
+
+// OpenOptions configure Open.
+type OpenOptions struct {
+	// Partial opens a set with members missing or too damaged to open, as
+	// long as one opens: the files with a part in them get a damage Problem.
+	Partial bool
 }
 
 // Open opens the given member files (see Resolve), checks that they form one
@@ -41,21 +51,37 @@ type Set struct {
 // missing, duplicate or foreign member, a bad index) is returned as error;
 // per-file layout problems are recorded in File.Problem (see LayoutError).
 func Open(ctx context.Context, paths []string, open Opener) (*Set, error) {
+	return OpenWith(ctx, paths, open, OpenOptions{})
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, paths []string, open Opener, o OpenOptions) (*Set, error) {
 	if err := checkDuplicates(paths); err != nil {
 		return nil, err
 	}
-	s := &Set{Zip: strings.HasSuffix(paths[0], ".zip")}
+	s := &Set{Zip: strings.HasSuffix(paths[0], ".zip"), lost: map[int]error{}}
 	ms := make([]*Member, 0, len(paths))
 	fail := func(err error) (*Set, error) {
 		closeMembers(ms)
 		return nil, err
 	}
+	var unopened []error
 	for _, p := range paths {
 		m, err := openMember(p, open)
+		if err != nil && o.Partial && errors.Is(err, archive.ErrDamaged) {
+			unopened = append(unopened, err)
+			if k, ok := memberNumber(p); ok {
+				s.lost[k] = err
+			}
+			continue
+		}
 		if err != nil {
 			return fail(err)
 		}
 		ms = append(ms, m)
+	}
+	if len(ms) == 0 {
+		return fail(unopened[0])
 	}
 	n, err := s.number(ms)
 	if err != nil {
@@ -65,13 +91,14 @@ func Open(ctx context.Context, paths []string, open Opener) (*Set, error) {
 	for _, m := range ms {
 		s.Members[m.Number] = m
 	}
-	if err := s.checkComplete(ms, n); err != nil {
+	if err := s.checkComplete(ms, n, o.Partial); err != nil {
 		return fail(err)
 	}
-	root := s.Members[0].root
-	s.Stem = archive.Stem(s.Members[0].Path, n > 1)
+	first := ms[0]
+	root := first.root
+	s.Stem = archive.Stem(first.Path, n > 1)
 	if s.Stem == "" || s.Stem == "." || s.Stem == ".." {
-		return fail(fmt.Errorf("member %s: its name gives no usable unpack directory name (%q)", s.Members[0].Path, s.Stem))
+		return fail(fmt.Errorf("member %s: its name gives no usable unpack directory name (%q)", first.Path, s.Stem))
 	}
 	s.Version = root.Version
 	s.ChunkSize = root.ChunkSize
@@ -81,7 +108,7 @@ func Open(ctx context.Context, paths []string, open Opener) (*Set, error) {
 	progressOf(ctx).Begin(StageIndex, 0, 0)
 	s.Index, err = archive.ParseIndex([]byte(root.Info), n)
 	if err != nil {
-		return fail(fmt.Errorf("%s: %w", s.Members[0].Path, err))
+		return fail(fmt.Errorf("%s: %w", first.Path, err))
 	}
 	if err := s.layout(ctx); err != nil {
 		return fail(err)
@@ -178,9 +205,20 @@ func (s *Set) number(ms []*Member) (int, error) {
 	return n, nil
 }
 
-// checkComplete refuses a set with a repeated or missing member, or members
-// whose indexes or settings differ.
-func (s *Set) checkComplete(ms []*Member, n int) error {
+// memberNumber is the archive number in a member's name (BASE_<n>.h5).
+func memberNumber(p string) (int, bool) {
+	b := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(p), ".h5"), ".zip")
+	i := strings.LastIndexByte(b, '_')
+	if i < 0 {
+		return 0, true // BASE.h5: the only member
+	}
+	k, err := strconv.Atoi(b[i+1:])
+	return k, err == nil && k >= 0
+}
+
+// checkComplete refuses a set with a repeated or missing member (partial:
+// records it as lost), or members whose indexes or settings differ.
+func (s *Set) checkComplete(ms []*Member, n int, partial bool) error {
 	seen := make(map[int]*Member, n)
 	for _, m := range ms {
 		if o, dup := seen[m.Number]; dup {
@@ -194,11 +232,21 @@ func (s *Set) checkComplete(ms []*Member, n int) error {
 			missing = append(missing, archive.FileName(filepath.Join(filepath.Dir(ms[0].Path), archive.Stem(ms[0].Path, true)), k, n, s.Zip))
 		}
 	}
-	if len(missing) > 0 {
+	if len(missing) > 0 && !partial {
 		return fmt.Errorf("the set has %d archive files but %d given: missing member(s) %s", n, len(ms), strings.Join(missing, ", "))
 	}
-	ref := s.Members[0]
-	for _, m := range s.Members[1:] {
+	for k := range n {
+		if seen[k] == nil && s.lost[k] == nil {
+			s.lost[k] = archive.Damaged(fmt.Errorf("missing member %s", archive.FileName(filepath.Join(filepath.Dir(ms[0].Path), archive.Stem(ms[0].Path, true)), k, n, s.Zip)))
+		}
+	}
+	for k := range s.lost {
+		if k >= n || seen[k] != nil {
+			delete(s.lost, k) // a name that did not say its number
+		}
+	}
+	ref := ms[0]
+	for _, m := range ms[1:] {
 		switch {
 		case !bytes.Equal([]byte(m.root.Info), []byte(ref.root.Info)):
 			return fmt.Errorf("member %s has a different index than %s: not a member of the same set", m.Path, ref.Path)

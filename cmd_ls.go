@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/hdf5vault/hdf5vault/archiveset"
+	"github.com/hdf5vault/hdf5vault/shellquote"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -57,7 +58,7 @@ func runLs(c *cli.Context) error {
 	defer w.Flush()
 	name := func(p string) string { return p }
 	if c.Bool("quote") || !c.Bool("literal") && isTerminal(c.App.Writer) {
-		name = shellQuote
+		name = shellquote.Quote
 	}
 	switch {
 	case c.Bool("null"):

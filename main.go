@@ -71,7 +71,8 @@ func newApp() *cli.App {
 		Version: version,
 		Description: "hdf5vault writes and reads HDF5Vault archive sets: every file becomes a 1-D int8\n" +
 			"dataset holding one Blosc2 chunk, readable with h5py + blosc2.decompress.\n" +
-			"Exit status: 0 success, 1 failure, 2 usage error, 3 check/verify found differences,\n" +
+			"Exit status: 0 success, 1 failure (an I/O or resource error), 2 usage error, 3 damage or\n" +
+			"differences found (a damaged archive, check's differences, unpack -k/--skip-existing lists),\n" +
 			"130 interrupted.",
 		Commands: []*cli.Command{
 			createCommand(),

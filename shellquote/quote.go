@@ -1,4 +1,4 @@
-package main
+package shellquote
 
 import (
 	"fmt"
@@ -7,12 +7,12 @@ import (
 	"unicode/utf8"
 )
 
-// shellQuote quotes a name as GNU ls --quoting-style=shell-escape does, so
+// Quote quotes a name as GNU ls --quoting-style=shell-escape does, so
 // that a name from an archive can neither retitle a terminal nor fake a
 // line: printable text in single quotes, everything else as $'...' escapes.
 // A name that needs no quoting is returned as it is. Pasted into a POSIX
 // shell with $'...' (bash, zsh, ksh), the result is the name again.
-func shellQuote(s string) string {
+func Quote(s string) string {
 	if s != "" && strings.IndexFunc(s, needsQuote) < 0 && utf8.ValidString(s) {
 		return s
 	}

@@ -33,7 +33,8 @@ demo: build
 	@bash scripts/demo.sh $(BIN)
 
 fuzz: deps
-	go test ./blosc/ -run='^$$' -fuzz=FuzzDecode -fuzztime=2m
+	go test ./blosc/ -run='^$$' -fuzz='^FuzzDecode$$' -fuzztime=2m
+	go test ./blosc/ -run='^$$' -fuzz='^FuzzDecodeBlocks$$' -fuzztime=2m
 	go test ./archive/ -run='^$$' -fuzz=FuzzParseIndex -fuzztime=2m
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseJournal -fuzztime=2m
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseLock -fuzztime=2m

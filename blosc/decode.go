@@ -292,20 +292,27 @@ func (l *blockLayout) checkBlock(i int) error {
 	if off < l.streamsStart || off >= len(l.chunk) {
 		return corruptf("block %d starts at %d, outside the streams section [%d, %d)", i, off, l.streamsStart, len(l.chunk))
 	}
+	if err := checkStreams(l.h, l.chunk, off, nstreams, bsize); err != nil {
+		return fmt.Errorf("%w (block %d)", err, i)
+	}
+	return nil
+}
+
+// checkStreams validates the nstreams streams of a bsize-byte block starting
+// at src[pos:]: each lies inside src and can expand to its share.
+func checkStreams(h *Header, src []byte, pos, nstreams, bsize int) error {
 	if bsize%nstreams != 0 {
-		return corruptf("block %d of %d bytes cannot be split into %d streams", i, bsize, nstreams)
+		return corruptf("a block of %d bytes cannot be split into %d streams", bsize, nstreams)
 	}
 	n := bsize / nstreams
-	ratio := maxRatio(l.h.Codec)
-	pos := off
+	ratio := maxRatio(h.Codec)
 	for j := 0; j < nstreams; j++ {
-		s, next, err := nextStream(l.chunk, pos, n)
+		s, next, err := nextStream(src, pos, n)
 		if err != nil {
-			return fmt.Errorf("%w (block %d, stream %d)", err, i, j)
+			return fmt.Errorf("%w (stream %d)", err, j)
 		}
 		if s.kind == streamCodec && n > ratio*len(s.data)+ratioSlack {
-			return corruptf("%d-byte %v stream cannot expand to %d bytes (block %d, stream %d)",
-				len(s.data), l.h.Codec, n, i, j)
+			return corruptf("%d-byte %v stream cannot expand to %d bytes (stream %d)", len(s.data), h.Codec, n, j)
 		}
 		pos = next
 	}
@@ -324,17 +331,21 @@ func maxRatio(c Codec) int {
 
 // decodeBlock decodes block i into out (len(out) is the block's size).
 func (d *Decoder) decodeBlock(l *blockLayout, i int, out []byte) error {
-	h := l.h
 	_, nstreams, off := l.block(i)
+	return d.decodeStreams(l.h, l.dict, l.chunk, off, nstreams, out)
+}
+
+// decodeStreams decodes the nstreams streams starting at src[pos:] into out
+// (one block, len(out) bytes) and undoes the filters.
+func (d *Decoder) decodeStreams(h *Header, dict, src []byte, pos, nstreams int, out []byte) error {
 	target := out
 	if len(d.steps) > 0 {
 		d.tmp = growScratch(d.tmp, len(out))
 		target = d.tmp[:len(out)]
 	}
 	n := len(out) / nstreams
-	pos := off
 	for j := 0; j < nstreams; j++ {
-		s, next, err := nextStream(l.chunk, pos, n)
+		s, next, err := nextStream(src, pos, n)
 		if err != nil {
 			return err
 		}
@@ -345,7 +356,7 @@ func (d *Decoder) decodeBlock(l *blockLayout, i int, out []byte) error {
 		case streamRaw:
 			copy(part, s.data)
 		default:
-			if err := d.codecs.decode(h.Codec, part, s.data, l.dict); err != nil {
+			if err := d.codecs.decode(h.Codec, part, s.data, dict); err != nil {
 				return fmt.Errorf("%w (stream %d)", err, j)
 			}
 		}

@@ -31,6 +31,11 @@
 // Decoder.MaxSize bounds those. A chunk must be stored alone: its length
 // must equal the header's cbytes.
 //
+// Random access (ParseBlocks, Decoder.DecodeBlock) decodes one block of a
+// chunk from the chunk's prefix (header, block starts, dictionary) and that
+// block's own bytes, with the same checks; a block's streams must end
+// before the next block's start, as C-Blosc writes them.
+//
 // Encoding (Encoder.EncodeAll) writes version-5 chunks with the block size,
 // split and run-length choices C-Blosc2 makes for the same options; with
 // UseDict, a zstd dictionary within C's budget (at most 32,768 bytes and 5%

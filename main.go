@@ -81,6 +81,7 @@ func newApp() *cli.App {
 			verifyCommand(),
 			lsCommand(),
 			catCommand(),
+			mountCommand(),
 			benchCommand(),
 		},
 		EnableBashCompletion: true,

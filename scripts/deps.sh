@@ -7,8 +7,10 @@ set -euo pipefail
 # (h5dump, h5ls) and /usr/bin/python3 with h5py + numpy: the tests' independent
 # readers of the archives; xxhash (xxh128sum): independent check of the stored
 # per-file checksum; zstd (with tar): what bench --small measures hdf5vault
-# against; strace: the commit test kills create at chosen syscalls.
-pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace)
+# against; strace: the commit test kills create at chosen syscalls; fuse3
+# (fusermount3): the mount command and its tests; python3-tifffile: reads a
+# field in place through the mount in the tests.
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile)
 
 if command -v dpkg-query >/dev/null 2>&1; then
 	missing=()

@@ -1,0 +1,111 @@
+package mount
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/archiveset"
+)
+
+// entry is one archived file as the file system needs it.
+type entry struct {
+	path     string
+	size     int64
+	mtime    time.Time
+	mode     uint32 // permission bits
+	parts    []part
+	checksum []byte // nil when the archive records none
+	problem  error  // why the file cannot be read (nil if it can)
+}
+
+// part is one payload of a file.
+type part struct {
+	member     int
+	dataset    string
+	at         int64 // payload offset in the member file, -1 if it has none
+	stored     int64 // payload bytes
+	raw        int64 // decoded bytes
+	compressed bool
+}
+
+// source is the adapter over an opened archive set: its listing and
+// positional reads of payload bytes.
+type source struct {
+	set     *archiveset.Set
+	files   []*os.File // per member: positional reads at payload offsets
+	entries []entry    // sorted by path
+}
+
+// newSource lists the set's files; it does not close the set.
+func newSource(set *archiveset.Set) (*source, error) {
+	s := &source{set: set, files: make([]*os.File, len(set.Members))}
+	times := make([]time.Time, len(set.Members))
+	for i, m := range set.Members {
+		f, err := os.Open(m.Path)
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("member %s: %w", m.Path, err)
+		}
+		s.files[i] = f
+		if st, err := f.Stat(); err == nil {
+			times[i] = st.ModTime()
+		}
+	}
+	s.entries = make([]entry, len(set.Files))
+	for i := range set.Files {
+		f := &set.Files[i]
+		e := entry{path: f.Path, size: f.Size, checksum: f.Checksum, problem: f.Problem, mode: 0o444}
+		if f.Mode != nil {
+			e.mode = *f.Mode & 0o7777
+		}
+		if len(f.Parts) > 0 {
+			e.mtime = times[f.Parts[0].ArchiveNumber]
+		}
+		if f.MtimeNs != nil {
+			e.mtime = time.Unix(0, *f.MtimeNs)
+		}
+		e.parts = make([]part, len(f.Parts))
+		for j, p := range f.Parts {
+			e.parts[j] = part{member: p.ArchiveNumber, dataset: p.Dataset, at: p.At,
+				stored: p.Stored, raw: p.Raw, compressed: p.Compressed()}
+		}
+		s.entries[i] = e
+	}
+	return s, nil
+}
+
+// chunkLimit bounds what any chunk header of the set may claim to decode to.
+func (s *source) chunkLimit() int64 { return s.set.ChunkSize }
+
+// memberPath names a part's archive file in messages.
+func (s *source) memberPath(p *part) string { return s.set.Members[p.member].Path }
+
+// readAt fills dst with the part's payload bytes from offset off.
+func (s *source) readAt(p *part, dst []byte, off int64) error {
+	if off < 0 || off+int64(len(dst)) > p.stored {
+		return fmt.Errorf("read of %d bytes at %d outside the %d-byte payload", len(dst), off, p.stored)
+	}
+	if p.at >= 0 {
+		_, err := s.files[p.member].ReadAt(dst, p.at+off)
+		return err
+	}
+	// No fixed offset (a chunked dataset): the container reads it whole.
+	payload, err := s.set.Members[p.member].R.ReadPayload(p.dataset, nil)
+	if err != nil {
+		return err
+	}
+	if int64(len(payload)) != p.stored {
+		return fmt.Errorf("read %d payload bytes, the dataset has %d", len(payload), p.stored)
+	}
+	copy(dst, payload[off:])
+	return nil
+}
+
+func (s *source) close() {
+	for _, f := range s.files {
+		if f != nil {
+			f.Close()
+		}
+	}
+}

@@ -21,7 +21,7 @@ import (
 )
 
 // needFuse skips when FUSE cannot work here, saying why.
-func needFuse(t *testing.T) {
+func needFuse(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat("/dev/fuse"); err != nil {
 		t.Skipf("SKIP mount tests: /dev/fuse is not available: %v", err)
@@ -57,7 +57,7 @@ func (s *syncBuffer) String() string {
 }
 
 // isMounted reports whether dir is a mount point (from /proc/self/mountinfo).
-func isMounted(t *testing.T, dir string) bool {
+func isMounted(t testing.TB, dir string) bool {
 	t.Helper()
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
@@ -73,7 +73,7 @@ func isMounted(t *testing.T, dir string) bool {
 
 // mountSet mounts the set named by args on a fresh directory and waits
 // until it is up; cleanup stops it (and detaches it if a test left it).
-func mountSet(t *testing.T, args ...string) *mounted {
+func mountSet(t testing.TB, args ...string) *mounted {
 	t.Helper()
 	needFuse(t)
 	dir := filepath.Join(t.TempDir(), "mnt")
@@ -114,7 +114,7 @@ func mountSet(t *testing.T, args ...string) *mounted {
 }
 
 // stop sends sig and returns the exit code, failing if the mount stays.
-func (m *mounted) stop(t *testing.T, sig os.Signal) int {
+func (m *mounted) stop(t testing.TB, sig os.Signal) int {
 	t.Helper()
 	if sig != nil {
 		m.cmd.Process.Signal(sig)

@@ -146,9 +146,9 @@ func (n *fileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off i
 	}
 	if tr, ok := f.(*tracker); ok {
 		if done, match := tr.feed(dest[:got], off, e.size, e.checksum); done && !match {
-			why := e.path + ": the bytes read do not match the stored checksum: damaged archive"
+			why := "the bytes read do not match the stored checksum: damaged archive"
 			n.t.r.bad.Store(n.i, why)
-			n.t.log.Print(why)
+			n.t.log.Printf("%s: %s", e.path, why)
 			return nil, syscall.EIO
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 // maxPending bounds the bytes a tracker holds while reads arrive out of
 // order (the kernel's readahead runs concurrently with the reader).
-const maxPending = 8 << 20
+const maxPending = 4 << 20
 
 // tracker hashes what one open file handle reads from the start onwards,
 // so that a file read from end to end is checked against its stored

@@ -14,10 +14,20 @@ type reader struct {
 	cache    *cache
 	decoders sync.Pool
 	bad      sync.Map // file index -> reason: its bytes failed the checksum
+
+	mu      sync.Mutex
+	running map[key]*decoding // blocks being decoded: concurrent readers wait for one decode
+}
+
+// decoding is one block decode that other readers of the block wait for.
+type decoding struct {
+	done  chan struct{}
+	block []byte
+	err   error
 }
 
 func newReader(src *source, cacheSize int64) *reader {
-	r := &reader{src: src, cache: newCache(cacheSize)}
+	r := &reader{src: src, cache: newCache(cacheSize), running: make(map[key]*decoding)}
 	r.decoders.New = func() any { return &blosc.Decoder{MaxSize: int(src.chunkLimit())} }
 	return r
 }
@@ -112,23 +122,42 @@ func (r *reader) layout(i, j int, p *part) (*blosc.Blocks, error) {
 	}
 }
 
-// block returns block k of part j, decoded.
+// block returns block k of part j, decoded. Readers asking for a block
+// that is being decoded wait for that decode instead of repeating it.
 func (r *reader) block(i, j, k int, p *part, b *blosc.Blocks) ([]byte, error) {
 	ck := key{i, j, k}
 	if v, ok := r.cache.get(ck); ok {
 		return v.([]byte), nil
 	}
+	r.mu.Lock()
+	if d, ok := r.running[ck]; ok {
+		r.mu.Unlock()
+		<-d.done
+		return d.block, d.err
+	}
+	d := &decoding{done: make(chan struct{})}
+	r.running[ck] = d
+	r.mu.Unlock()
+
+	d.block, d.err = r.decode(k, p, b)
+	if d.err == nil {
+		r.cache.put(ck, d.block, int64(cap(d.block)))
+	}
+	r.mu.Lock()
+	delete(r.running, ck)
+	r.mu.Unlock()
+	close(d.done)
+	return d.block, d.err
+}
+
+// decode reads block k's bytes and decodes them.
+func (r *reader) decode(k int, p *part, b *blosc.Blocks) ([]byte, error) {
 	from, to := b.Span(k)
 	span := make([]byte, to-from)
 	if err := r.src.readAt(p, span, int64(from)); err != nil {
 		return nil, err
 	}
 	d := r.decoders.Get().(*blosc.Decoder)
-	out, err := d.DecodeBlock(b, k, span, nil)
-	r.decoders.Put(d)
-	if err != nil {
-		return nil, err
-	}
-	r.cache.put(ck, out, int64(cap(out)))
-	return out, nil
+	defer r.decoders.Put(d)
+	return d.DecodeBlock(b, k, span, nil)
 }

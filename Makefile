@@ -37,6 +37,7 @@ fuzz: deps
 	go test ./archive/ -run='^$$' -fuzz=FuzzParseIndex -fuzztime=2m
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseJournal -fuzztime=2m
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseLock -fuzztime=2m
+	go test ./archive/ -run='^$$' -fuzz=FuzzSideIndex -fuzztime=2m
 
 clean:
 	rm -rf bin demo

@@ -247,9 +247,18 @@ func verifySet(t *testing.T, src string, paths []string, compressed bool, chunk 
 			t.Errorf("%s: checksum %s", f.Path, f.Parts[0].Checksum)
 		}
 	}
+	// One more object than the JSON lists: the side index, the same in every member.
+	side0, err := os.ReadFile(filepath.Join(dump, "0", archive.SideIndexName))
+	if err != nil {
+		t.Fatalf("archive 0: side index: %v", err)
+	}
 	for n, a := range set {
-		if len(a.Datasets) != listed[n] {
-			t.Errorf("archive %d holds %d datasets, the index lists %d", n, len(a.Datasets), listed[n])
+		if len(a.Datasets) != listed[n]+1 {
+			t.Errorf("archive %d holds %d datasets, the index lists %d plus the side index", n, len(a.Datasets), listed[n])
+		}
+		side, err := os.ReadFile(filepath.Join(dump, fmt.Sprint(n), archive.SideIndexName))
+		if err != nil || !bytes.Equal(side, side0) {
+			t.Errorf("archive %d: side index missing or different from archive 0's (%v)", n, err)
 		}
 	}
 	return ix

@@ -141,6 +141,7 @@ func checkStored(t *testing.T, files map[string][]byte, fw []*fakeWriter, res *R
 	if res.RawBytes != rawTotal {
 		t.Errorf("raw bytes %d, want %d", res.RawBytes, rawTotal)
 	}
+	checkSideIndex(t, fw, ix, chunk)
 	var stored int64
 	for i, w := range fw {
 		stored += w.stored()
@@ -388,5 +389,54 @@ func TestRunVanished(t *testing.T) {
 	_, err := Run(context.Background(), cfg)
 	if err == nil || !containsAll(err.Error(), "gone", "no such file") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// checkSideIndex checks that every writer holds the same side index and
+// that it says what the JSON index says.
+func checkSideIndex(t *testing.T, fw []*fakeWriter, ix *archive.Index, chunk int64) {
+	t.Helper()
+	side := fw[0].dsets[archive.SideIndexName]
+	sizes := make([]int64, len(fw))
+	for i, w := range fw {
+		if !bytes.Equal(w.dsets[archive.SideIndexName], side) {
+			t.Fatalf("writer %d: side index missing or different from writer 0's", i)
+		}
+		sizes[i] = w.offset
+	}
+	x, err := archive.OpenSideIndex(func(dst []byte, off int64) error {
+		copy(dst, side[off:])
+		return nil
+	}, int64(len(side)), sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Header.ChunkSize != chunk || x.Header.Files != int64(len(ix.Files)) {
+		t.Errorf("side index header %+v", x.Header)
+	}
+	i := 0
+	err = x.Each(func(e *archive.Entry) error {
+		f := ix.Files[i]
+		i++
+		if e.Path != f.Path || len(e.Parts) != len(f.Parts) || archive.FormatChecksum(e.Checksum[:]) != f.Parts[0].Checksum ||
+			e.Size != *f.Parts[0].FileSize || e.MtimeNs != *f.Parts[0].MtimeNs || e.Mode != *f.Parts[0].Mode {
+			t.Errorf("side index entry %+v, JSON %+v", e, f)
+			return nil
+		}
+		for k, p := range e.Parts {
+			jp := f.Parts[k]
+			off := int64(-1)
+			if jp.Offset != nil {
+				off = *jp.Offset
+			}
+			if p.Archive != jp.ArchiveNumber || p.Offset != off || p.Stored != *jp.Stored || p.Raw != *jp.Size ||
+				p.Compressed != jp.Compressed() || e.Dataset(k) != jp.Dataset {
+				t.Errorf("%s part %d: side index %+v, JSON %+v", e.Path, k, p, jp)
+			}
+		}
+		return nil
+	})
+	if err != nil || i != len(ix.Files) {
+		t.Errorf("side index walk: %d entries, %v", i, err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/hdf5vault/hdf5vault/archiveset"
 )
 
 func lsCommand() *cli.Command {
@@ -34,27 +36,35 @@ func runLs(c *cli.Context) error {
 	if err := s.LayoutError(); err != nil {
 		return fmt.Errorf("ls: %w", err)
 	}
-	w := bufio.NewWriter(c.App.Writer)
+	w := bufio.NewWriterSize(c.App.Writer, 1<<16)
 	defer w.Flush()
 	if !c.Bool("long") {
-		for i := range s.Files {
-			fmt.Fprintln(w, s.Files[i].Path)
+		err := s.Walk(c.Context, func(f *archiveset.File) error {
+			_, err := fmt.Fprintln(w, f.Path)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("ls: %w", err)
 		}
 		return nil
 	}
 	fmt.Fprintf(w, "%14s %14s %9s %5s %7s  %s\n", "SIZE", "STORED", "RATIO", "PARTS", "ARCHIVE", "PATH")
 	var size, stored int64
-	parts := 0
-	for i := range s.Files {
-		f := &s.Files[i]
+	files, parts := 0, 0
+	err = s.Walk(c.Context, func(f *archiveset.File) error {
 		size += f.Size
 		stored += f.Stored
 		parts += len(f.Parts)
-		fmt.Fprintf(w, "%14d %14d %9s %5d %7s  %s\n", f.Size, f.Stored, ratio(f.Size, f.Stored),
+		files++
+		_, err := fmt.Fprintf(w, "%14d %14d %9s %5d %7s  %s\n", f.Size, f.Stored, ratio(f.Size, f.Stored),
 			len(f.Parts), archives(f.Members()), f.Path)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ls: %w", err)
 	}
 	fmt.Fprintf(w, "%14d %14d %9s %5d %7s  total: %d files in %d archive file(s)\n",
-		size, stored, ratio(size, stored), parts, "", len(s.Files), len(s.Members))
+		size, stored, ratio(size, stored), parts, "", files, len(s.Members))
 	return nil
 }
 

@@ -65,5 +65,8 @@ func openSet(c *cli.Context, cmd string) (*archiveset.Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
+	if s.SideNote != "" {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", cmd, s.SideNote)
+	}
 	return s, nil
 }

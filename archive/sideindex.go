@@ -37,7 +37,7 @@ const SideIndexName = "__HDF5Vault_index__"
 const (
 	sideMagic      = "HV5VIDX\x00"
 	sideVersion    = 1
-	SideHeaderLen  = 96 // bytes
+	SideHeaderLen  = 104 // bytes
 	BlockEntries   = 256
 	maxBlockEnts   = 1 << 14
 	maxBlockBytes  = 64 << 20
@@ -64,6 +64,7 @@ type SideHeader struct {
 	TableLen  int64
 	TableSum  uint64
 	DataLen   int64
+	InfoSum   uint64 // XXH3-64 of the JSON index, so that verify can vouch for it too
 }
 
 // Len is the side index's total length in bytes.
@@ -89,16 +90,16 @@ type Entry struct {
 }
 
 // EncodeSideIndex encodes n entries, given in ascending path order by
-// entry(i), for a set of members archive files with the given split size.
-func EncodeSideIndex(setID [16]byte, members int, chunkSize int64, n int, entry func(i int) *Entry) ([]byte, error) {
-	return encodeSide(setID, members, chunkSize, n, entry, true)
+// entry(i). Of h, the caller sets SetID, Members, ChunkSize and InfoSum.
+func EncodeSideIndex(h SideHeader, n int, entry func(i int) *Entry) ([]byte, error) {
+	return encodeSide(h, n, entry, true)
 }
 
 // encodeSide is EncodeSideIndex; tests turn the order check off to build
 // hostile indexes.
-func encodeSide(setID [16]byte, members int, chunkSize int64, n int, entry func(i int) *Entry, ordered bool) ([]byte, error) {
+func encodeSide(h SideHeader, n int, entry func(i int) *Entry, ordered bool) ([]byte, error) {
 	var data, table []byte
-	h := SideHeader{SetID: setID, Members: members, ChunkSize: chunkSize, Files: int64(n)}
+	h.Files, h.Parts, h.Blocks = int64(n), 0, 0
 	var prev string
 	for start := 0; start < n; start += BlockEntries {
 		end := min(start+BlockEntries, n)
@@ -191,6 +192,7 @@ func encodeHeader(b []byte, h *SideHeader) []byte {
 	b = le.AppendUint32(b, uint32(h.TableLen))
 	b = le.AppendUint64(b, h.TableSum)
 	b = le.AppendUint64(b, uint64(h.DataLen))
+	b = le.AppendUint64(b, h.InfoSum)
 	return le.AppendUint64(b, xxh3.Hash(b[start:]))
 }
 
@@ -205,7 +207,7 @@ func ParseSideHeader(b []byte, size int64) (SideHeader, error) {
 		return h, sideErr("header of %d bytes, want %d", len(b), SideHeaderLen)
 	case string(b[:8]) != sideMagic:
 		return h, sideErr("bad magic %q", b[:8])
-	case le.Uint64(b[88:96]) != xxh3.Hash(b[:88]):
+	case le.Uint64(b[96:104]) != xxh3.Hash(b[:96]):
 		return h, sideErr("header checksum mismatch")
 	case le.Uint16(b[8:10]) != sideVersion:
 		return h, sideErr("version %d, this reader knows %d", le.Uint16(b[8:10]), sideVersion)
@@ -218,6 +220,7 @@ func ParseSideHeader(b []byte, size int64) (SideHeader, error) {
 	h.TableLen = int64(le.Uint32(b[68:72]))
 	h.TableSum = le.Uint64(b[72:80])
 	data := le.Uint64(b[80:88])
+	h.InfoSum = le.Uint64(b[88:96])
 	switch {
 	case h.Members < 1 || h.Members > 1<<20:
 		return h, sideErr("implausible member count %d", h.Members)
@@ -309,8 +312,9 @@ type ReadAtFunc func(dst []byte, off int64) error
 // blocks read on demand.
 type SideIndex struct {
 	Header      SideHeader
-	Raw         []byte  // the header's bytes, identical in every copy of one index
-	MemberSizes []int64 // each member file's size: no payload may end past it
+	Raw         []byte       // the header's bytes, identical in every copy of one index
+	MemberSizes []int64      // each member file's size: no payload may end past it
+	Copies      []*SideIndex // the same index in other members, tried when a block is damaged
 	t           *blockTable
 	read        ReadAtFunc
 }
@@ -349,16 +353,49 @@ func OpenSideIndex(read ReadAtFunc, size int64, memberSizes []int64) (*SideIndex
 func (x *SideIndex) Blocks() int { return x.Header.Blocks }
 
 // Block reads, checks and decodes block i, appending its entries to dst.
+// A damaged block is read from the Copies instead; the error is the first
+// copy's when every copy fails.
 func (x *SideIndex) Block(i int, dst []Entry) ([]Entry, error) {
+	es, err := x.block(i, dst)
+	if err == nil || !errors.Is(err, ErrSideIndex) {
+		return es, err
+	}
+	for _, c := range x.Copies {
+		if es, cerr := c.block(i, dst); cerr == nil {
+			return es, nil
+		}
+	}
+	return dst, err
+}
+
+// CheckBlocks reads every block of this copy and checks its checksum.
+func (x *SideIndex) CheckBlocks() error {
+	for i := range x.Header.Blocks {
+		if _, err := x.blockBytes(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *SideIndex) blockBytes(i int) ([]byte, error) {
+	buf := make([]byte, x.t.length[i])
+	if err := x.read(buf, SideHeaderLen+x.Header.TableLen+int64(x.t.off[i])); err != nil {
+		return nil, err
+	}
+	if xxh3.Hash(buf) != x.t.sum[i] {
+		return nil, sideErr("block %d checksum mismatch", i)
+	}
+	return buf, nil
+}
+
+func (x *SideIndex) block(i int, dst []Entry) ([]Entry, error) {
 	if i < 0 || i >= x.Header.Blocks {
 		return dst, fmt.Errorf("side index: no block %d", i)
 	}
-	buf := make([]byte, x.t.length[i])
-	if err := x.read(buf, SideHeaderLen+x.Header.TableLen+int64(x.t.off[i])); err != nil {
+	buf, err := x.blockBytes(i)
+	if err != nil {
 		return dst, err
-	}
-	if xxh3.Hash(buf) != x.t.sum[i] {
-		return dst, sideErr("block %d checksum mismatch", i)
 	}
 	d := blockDecoder{x: x, b: buf, first: x.t.first(i)}
 	for n := range int(x.t.count[i]) {
@@ -404,7 +441,7 @@ func (x *SideIndex) Each(fn func(*Entry) error) error {
 			return err
 		}
 		for k := range es {
-			if err := checkOrder(prev, es[k].Path, i > 0 || k > 0); err != nil {
+			if err := CheckOrder(prev, es[k].Path, i > 0 || k > 0); err != nil {
 				return err
 			}
 			prev = es[k].Path
@@ -416,7 +453,9 @@ func (x *SideIndex) Each(fn func(*Entry) error) error {
 	return nil
 }
 
-func checkOrder(prev, path string, hasPrev bool) error {
+// CheckOrder refuses path after prev unless it sorts strictly after it and
+// prev is not also one of its directories.
+func CheckOrder(prev, path string, hasPrev bool) error {
 	switch {
 	case !hasPrev:
 		return nil

@@ -46,7 +46,7 @@ var testSet = [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 
 func encodeTest(t testing.TB, es []Entry, ordered bool) []byte {
 	t.Helper()
-	b, err := encodeSide(testSet, 2, testChunk, len(es), func(i int) *Entry { return &es[i] }, ordered)
+	b, err := encodeSide(SideHeader{SetID: testSet, Members: 2, ChunkSize: testChunk}, len(es), func(i int) *Entry { return &es[i] }, ordered)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestSideIndexTruncated(t *testing.T) {
 func rewrite(b []byte, at int, v uint32) []byte {
 	b = slices.Clone(b)
 	binary.LittleEndian.PutUint32(b[at:], v)
-	binary.LittleEndian.PutUint64(b[88:], xxh3.Hash(b[:88]))
+	binary.LittleEndian.PutUint64(b[96:], xxh3.Hash(b[:96]))
 	return b
 }
 
@@ -250,7 +250,7 @@ func TestCheckOverlaps(t *testing.T) {
 func TestEncodeSideIndexRefusesUnsorted(t *testing.T) {
 	es := testEntries(3)
 	es[1], es[2] = es[2], es[1]
-	if _, err := EncodeSideIndex(testSet, 2, testChunk, 3, func(i int) *Entry { return &es[i] }); err == nil {
+	if _, err := EncodeSideIndex(SideHeader{SetID: testSet, Members: 2, ChunkSize: testChunk}, 3, func(i int) *Entry { return &es[i] }); err == nil {
 		t.Error("unsorted entries encoded")
 	}
 }

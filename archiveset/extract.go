@@ -33,11 +33,14 @@ func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats
 	if err := s.LayoutError(); err != nil {
 		return st, err
 	}
+	if err := s.CheckSpans(ctx); err != nil {
+		return st, err
+	}
 	// Files of an unpack killed earlier, whose pid is gone.
 	if err := tempfile.RemoveStaleTree(st.Dir, notify); err != nil {
 		return st, err
 	}
-	if err := s.checkTarget(st.Dir); err != nil {
+	if err := s.checkTarget(ctx, st.Dir); err != nil {
 		return st, err
 	}
 	root, err := makeTarget(dest, st.Dir)
@@ -45,11 +48,11 @@ func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats
 		return st, err
 	}
 	defer root.Close()
-	if err := s.makeDirs(root, st.Dir); err != nil {
+	if err := s.makeDirs(ctx, root, st.Dir); err != nil {
 		return st, err
 	}
 	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token()}
-	err = s.parallel(ctx, len(s.Files), workers, u.file)
+	err = s.parallelFiles(ctx, workers, u.file)
 	st.Files, st.Bytes = int(u.files.Load()), u.bytes.Load()
 	return st, err
 }
@@ -63,9 +66,8 @@ type unpacker struct {
 	bytes atomic.Int64
 }
 
-// file restores file i through a temporary name.
-func (u *unpacker) file(ctx context.Context, r *fileReader, i int) (err error) {
-	f := &u.s.Files[i]
+// file restores f through a temporary name.
+func (u *unpacker) file(ctx context.Context, r *fileReader, f *File) (err error) {
 	final := filepath.FromSlash(f.Path)
 	tmp := archive.TempName(final, u.token)
 	out, err := u.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)

@@ -3,10 +3,8 @@ package archiveset
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"slices"
 
 	"github.com/hdf5vault/hdf5vault/blosc"
 )
@@ -35,7 +33,7 @@ func (r *fileReader) part(p *Part) ([]byte, error) {
 	if int64(cap(r.payload)) < p.Stored {
 		r.payload = make([]byte, 0, p.Stored)
 	}
-	payload, err := m.readPayload(p, r.payload[:0])
+	payload, err := r.s.readPayload(m, p, r.payload[:0])
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -115,21 +113,14 @@ func checkContent(f *File, d digest) error {
 	return nil
 }
 
-// readPayload appends p's payload to dst. A contiguous HDF5 payload is read
-// at the offset the layout check found (and bounded by the file size),
-// which spares a second dataset lookup under libhdf5's global lock. Zip
-// members go through the reader, which checks their CRC-32.
-func (m *Member) readPayload(p *Part, dst []byte) ([]byte, error) {
-	if p.At < 0 || !m.direct {
+// readPayload appends p's payload to dst. A payload at a known offset is
+// read there (bounded by the file's size), which spares a dataset lookup
+// under libhdf5's global lock. Zip members of sets without a side index go
+// through the reader, which checks their CRC-32: the original's zips
+// record no other checksum.
+func (s *Set) readPayload(m *Member, p *Part, dst []byte) ([]byte, error) {
+	if p.At < 0 || (s.Zip && s.Side == nil) {
 		return m.R.ReadPayload(p.Dataset, dst)
 	}
-	n := len(dst)
-	dst = slices.Grow(dst, int(p.Stored))[:n+int(p.Stored)]
-	if _, err := m.f.ReadAt(dst[n:], p.At); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = errors.New("the file ends early: truncated archive")
-		}
-		return dst[:n], err
-	}
-	return dst, nil
+	return m.R.PayloadAt(p.At, p.Stored, dst)
 }

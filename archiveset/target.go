@@ -4,6 +4,7 @@ package archiveset
 // directories of our own, never through a symlink.
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,15 +16,15 @@ import (
 
 // checkTarget refuses, before anything is written, an existing file at any
 // destination path and a symlink or non-directory among the directories.
-func (s *Set) checkTarget(dir string) error {
+func (s *Set) checkTarget(ctx context.Context, dir string) error {
 	if err := checkDir(dir); err != nil || !exists(dir) {
 		return err
 	}
 	t := &targetCheck{dir: dir, exists: map[string]bool{".": true}}
-	for i := range s.Files {
-		rel := s.Files[i].Path
+	err := s.Walk(ctx, func(f *File) error {
+		rel := f.Path
 		if !t.dirExists(path.Dir(rel)) {
-			continue // a parent is missing: nothing below it exists
+			return nil // a parent is missing: nothing below it exists
 		}
 		full := filepath.Join(dir, filepath.FromSlash(rel))
 		if _, err := os.Lstat(full); err == nil {
@@ -31,6 +32,10 @@ func (s *Set) checkTarget(dir string) error {
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	return t.err
 }
@@ -97,12 +102,16 @@ func makeTarget(dest, dir string) (*os.Root, error) {
 
 // makeDirs creates every directory of the set below the root, parents
 // first, refusing an existing symlink or non-directory.
-func (s *Set) makeDirs(root *os.Root, dir string) error {
+func (s *Set) makeDirs(ctx context.Context, root *os.Root, dir string) error {
 	dirs := map[string]bool{}
-	for i := range s.Files {
-		for d := path.Dir(s.Files[i].Path); d != "." && !dirs[d]; d = path.Dir(d) {
+	err := s.Walk(ctx, func(f *File) error {
+		for d := path.Dir(f.Path); d != "." && !dirs[d]; d = path.Dir(d) {
 			dirs[d] = true
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	list := make([]string, 0, len(dirs))
 	for d := range dirs {

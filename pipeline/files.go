@@ -7,6 +7,8 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/walker"
 )
@@ -102,17 +104,6 @@ func (l *fileList) stored(res *Result) ([]*fileRec, error) {
 // index and the JSON, one file at a time (no second copy of the whole
 // index as Go structures).
 func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err error) {
-	var id [16]byte
-	rand.Read(id[:])
-	var e archive.Entry
-	side, err = archive.EncodeSideIndex(id, members, chunk, len(recs), func(i int) *archive.Entry {
-		f := recs[i]
-		e = archive.Entry{Path: f.Rel, Size: f.Size, MtimeNs: f.mtimeNs, Mode: f.mode, Checksum: f.sum, Parts: f.parts}
-		return &e
-	})
-	if err != nil {
-		return nil, nil, err
-	}
 	var b bytes.Buffer
 	b.WriteByte('{')
 	parts := make([]archive.Part, 0, 1)
@@ -126,7 +117,19 @@ func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err 
 		}
 	}
 	b.WriteString("\n}")
-	return side, b.Bytes(), nil
+	info = b.Bytes()
+	h := archive.SideHeader{Members: members, ChunkSize: chunk, InfoSum: xxh3.Hash(info)}
+	rand.Read(h.SetID[:])
+	var e archive.Entry
+	side, err = archive.EncodeSideIndex(h, len(recs), func(i int) *archive.Entry {
+		f := recs[i]
+		e = archive.Entry{Path: f.Rel, Size: f.Size, MtimeNs: f.mtimeNs, Mode: f.mode, Checksum: f.sum, Parts: f.parts}
+		return &e
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return side, info, nil
 }
 
 // jsonPart is part k of f as the JSON index spells it.

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"github.com/zeebo/xxh3"
+
 	"bytes"
 	"context"
 	"errors"
@@ -411,7 +413,7 @@ func checkSideIndex(t *testing.T, fw []*fakeWriter, ix *archive.Index, chunk int
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.Header.ChunkSize != chunk || x.Header.Files != int64(len(ix.Files)) {
+	if x.Header.ChunkSize != chunk || x.Header.Files != int64(len(ix.Files)) || x.Header.InfoSum != xxh3.HashString(fw[0].root.Info) {
 		t.Errorf("side index header %+v", x.Header)
 	}
 	i := 0

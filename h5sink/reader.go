@@ -11,6 +11,8 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/hdf5vault/hdf5vault/archive"
 )
 
@@ -122,6 +124,24 @@ func (r *Reader) Info() (string, error) {
 		return "", fmt.Errorf("h5sink: %s: attribute %s: %w", r.path, archive.AttrInfo, err)
 	}
 	return v, nil
+}
+
+// InfoSum is the XXH3-64 of the JSON index attribute (of "" if there is
+// none), computed without copying it out of libhdf5's buffer.
+func (r *Reader) InfoSum() (uint64, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.file < 0 {
+		return 0, fmt.Errorf("h5sink: %s: reader is closed", r.path)
+	}
+	sum, ok, err := readAttrSum(r.file, archive.AttrInfo)
+	if err != nil {
+		return 0, fmt.Errorf("h5sink: %s: attribute %s: %w", r.path, archive.AttrInfo, err)
+	}
+	if !ok {
+		sum = xxh3.HashString("")
+	}
+	return sum, nil
 }
 
 // Size is the file's size at Open.

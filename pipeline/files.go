@@ -132,26 +132,15 @@ func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err 
 	return side, info, nil
 }
 
-// jsonPart is part k of f as the JSON index spells it.
+// jsonPart is part k of f as the JSON index spells it: the original's
+// keys only. What our readers need besides is in the side index.
 func jsonPart(f *fileRec, k int, p archive.SidePart) archive.Part {
-	jp := archive.Part{
-		ArchiveNumber: p.Archive,
-		Dataset:       archive.DatasetName(f.Rel, k, f.nparts, p.Compressed),
-		Size:          archive.Ptr(p.Raw),
-		Stored:        archive.Ptr(p.Stored),
-		FileSize:      archive.Ptr(f.Size),
-		Checksum:      archive.FormatChecksum(f.sum[:]),
-		MtimeNs:       archive.Ptr(f.mtimeNs),
-		Mode:          archive.Ptr(f.mode),
-	}
+	jp := archive.Part{ArchiveNumber: p.Archive, Dataset: archive.DatasetName(f.Rel, k, f.nparts, p.Compressed)}
 	if f.nparts > 1 {
 		jp.Chunk = archive.Ptr(k)
 	}
 	if p.Compressed {
 		jp.Compression = archive.Blosc2Method()
-	}
-	if p.Offset >= 0 {
-		jp.Offset = archive.Ptr(p.Offset)
 	}
 	return jp
 }

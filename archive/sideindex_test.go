@@ -158,71 +158,37 @@ func rewrite(b []byte, at int, v uint32) []byte {
 func TestSideIndexHostile(t *testing.T) {
 	es := testEntries(600)
 	good := encodeTest(t, es, true)
-	cases := map[string]struct {
+	// forge encodes es after change has altered a copy of it.
+	forge := func(ordered bool, change func([]Entry) []Entry) []byte {
+		return encodeTest(t, change(cloneEntries(es)), ordered)
+	}
+	cases := []struct {
+		name  string
 		b     []byte
 		sizes []int64
 		want  string
 	}{
-		"file count":        {b: rewrite(good, 48, 601), want: "entries, the header says"},
-		"member count":      {b: rewrite(good, 32, 3), want: "set of 3 members"},
-		"block count":       {b: rewrite(good, 64, 2), want: "after the block table"},
-		"huge table claim":  {b: rewrite(good, 68, 1<<31), want: "the index has"},
-		"offsets past end":  {b: good, sizes: []int64{5000, 5000}, want: "past the end of member 0"},
-		"zero member sizes": {b: good, sizes: []int64{0, 0}, want: "exceeds"},
+		{"file count", rewrite(good, 48, 601), nil, "entries, the header says"},
+		{"member count", rewrite(good, 32, 3), nil, "set of 3 members"},
+		{"block count", rewrite(good, 64, 2), nil, "after the block table"},
+		{"huge table claim", rewrite(good, 68, 1<<31), nil, "the index has"},
+		{"offsets past end", good, []int64{5000, 5000}, "past the end of member 0"},
+		{"zero member sizes", good, []int64{0, 0}, "exceeds"},
+		{"unsorted in a block", forge(false, func(e []Entry) []Entry { e[10], e[11] = e[11], e[10]; return e }), nil, "not sorted"},
+		{"unsorted across blocks", forge(false, func(e []Entry) []Entry { e[255], e[256] = e[256], e[255]; return e }), nil, "not sorted"},
+		{"archive out of range", forge(true, func(e []Entry) []Entry { e[7].Parts[0].Archive = 2; return e }), nil, "archive number 2 exceeds 1"},
+		{"part count", forge(true, func(e []Entry) []Entry { e[40].Parts = e[40].Parts[:1]; return e }), nil, "parts, a file of"},
+		{"sizes disagree", forge(true, func(e []Entry) []Entry { e[8].Size++; return e }), nil, "parts hold"},
+		{"unsafe path", forge(false, func(e []Entry) []Entry { e[9].Path = e[8].Path + "x/../../etc/passwd"; return e }), nil, "unsafe segment"},
+		{"file and directory", forge(true, func(e []Entry) []Entry {
+			dir := Entry{Path: e[2].Path + "/x", Parts: []SidePart{{Offset: -1}}}
+			return append(e[:3], append([]Entry{dir}, e[3:]...)...)
+		}), nil, "both a file and a directory"},
 	}
-	unsorted := slices.Clone(es)
-	unsorted[10], unsorted[11] = unsorted[11], unsorted[10]
-	cases["unsorted in a block"] = struct {
-		b     []byte
-		sizes []int64
-		want  string
-	}{b: encodeTest(t, unsorted, false), want: "not sorted"}
-	unsorted = slices.Clone(es)
-	unsorted[255], unsorted[256] = unsorted[256], unsorted[255]
-	cases["unsorted across blocks"] = struct {
-		b     []byte
-		sizes []int64
-		want  string
-	}{b: encodeTest(t, unsorted, false), want: "not sorted"}
-	bad := cloneEntries(es)
-	bad[7].Parts[0].Archive = 2
-	cases["archive out of range"] = struct {
-		b     []byte
-		sizes []int64
-		want  string
-	}{b: encodeTest(t, bad, true), want: "archive number 2 exceeds 1"}
-	bad = cloneEntries(es)
-	bad[40].Parts = bad[40].Parts[:1]
-	cases["part count"] = struct {
-		b     []byte
-		sizes []int64
-		want  string
-	}{b: encodeTest(t, bad, true), want: "parts, a file of"}
-	bad = cloneEntries(es)
-	bad[8].Size++
-	cases["sizes disagree"] = struct {
-		b     []byte
-		sizes []int64
-		want  string
-	}{b: encodeTest(t, bad, true), want: "parts hold"}
-	bad = cloneEntries(es)
-	bad[9].Path = bad[8].Path + "x/../../etc/passwd"
-	cases["unsafe path"] = struct {
-		b     []byte
-		sizes []int64
-		want  string
-	}{b: encodeTest(t, bad, false), want: "unsafe segment"}
-	bad = cloneEntries(es)
-	bad = append(bad[:3], append([]Entry{{Path: es[2].Path + "/x", Parts: []SidePart{{Offset: -1}}}}, bad[3:]...)...)
-	cases["file and directory"] = struct {
-		b     []byte
-		sizes []int64
-		want  string
-	}{b: encodeTest(t, bad, true), want: "both a file and a directory"}
-	for name, c := range cases {
+	for _, c := range cases {
 		_, err := walkAll(c.b, c.sizes...)
 		if !errors.Is(err, ErrSideIndex) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: err = %v, want ErrSideIndex with %q", name, err, c.want)
+			t.Errorf("%s: err = %v, want ErrSideIndex with %q", c.name, err, c.want)
 		}
 	}
 }

@@ -39,6 +39,7 @@ fuzz: deps
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseJournal -fuzztime=2m
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseLock -fuzztime=2m
 	go test ./shellquote/ -run='^$$' -fuzz=FuzzQuote -fuzztime=1m
+	go test ./archive/ -run='^$$' -fuzz=FuzzSideIndex -fuzztime=2m
 
 clean:
 	rm -rf bin demo

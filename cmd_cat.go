@@ -34,9 +34,12 @@ func runCat(c *cli.Context) error {
 	}
 	defer s.Close()
 	p := c.String("path")
-	f := s.Lookup(p)
+	f, err := s.Lookup(p)
+	if err != nil {
+		return fmt.Errorf("cat: %w", err)
+	}
 	if f == nil {
-		return fmt.Errorf("cat: %q is not in the archive set (%d files; `hdf5vault ls` lists them)", p, len(s.Files))
+		return fmt.Errorf("cat: %q is not in the archive set (%d files; `hdf5vault ls` lists them)", p, s.Len())
 	}
 	if f.Problem != nil {
 		return fmt.Errorf("cat: refusing %w", f.Problem)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -54,7 +55,7 @@ func runLs(c *cli.Context) error {
 	if err := s.LayoutError(); err != nil {
 		return fmt.Errorf("ls: %w", err)
 	}
-	w := bufio.NewWriter(c.App.Writer)
+	w := bufio.NewWriterSize(c.App.Writer, 1<<16)
 	defer w.Flush()
 	name := func(p string) string { return p }
 	if c.Bool("quote") || !c.Bool("literal") && isTerminal(c.App.Writer) {
@@ -62,38 +63,52 @@ func runLs(c *cli.Context) error {
 	}
 	switch {
 	case c.Bool("null"):
-		for i := range s.Files {
-			w.WriteString(s.Files[i].Path)
-			w.WriteByte(0)
-		}
-		return nil
+		err = s.Walk(c.Context, func(f *archiveset.File) error {
+			w.WriteString(f.Path)
+			return w.WriteByte(0)
+		})
 	case c.Bool("json"):
-		return lsJSON(w, s)
+		err = lsJSON(c.Context, w, s)
 	case !c.Bool("long"):
-		for i := range s.Files {
-			fmt.Fprintln(w, name(s.Files[i].Path))
-		}
-		return nil
+		err = s.Walk(c.Context, func(f *archiveset.File) error {
+			_, err := fmt.Fprintln(w, name(f.Path))
+			return err
+		})
+	default:
+		return lsLong(c, w, s, name)
 	}
+	if err != nil {
+		return fmt.Errorf("ls: %w", err)
+	}
+	return nil
+}
+
+// lsLong writes one line per file with sizes, ratio, parts and archive
+// numbers, then the totals.
+func lsLong(c *cli.Context, w *bufio.Writer, s *archiveset.Set, name func(string) string) error {
 	fmt.Fprintf(w, "%14s %14s %9s %5s %7s  %s\n", "SIZE", "STORED", "RATIO", "PARTS", "ARCHIVE", "PATH")
 	var size, stored int64
-	parts := 0
-	for i := range s.Files {
-		f := &s.Files[i]
+	files, parts := 0, 0
+	err := s.Walk(c.Context, func(f *archiveset.File) error {
 		size += f.Size
 		stored += f.Stored
 		parts += len(f.Parts)
-		fmt.Fprintf(w, "%14d %14d %9s %5d %7s  %s\n", f.Size, f.Stored, ratio(f.Size, f.Stored),
+		files++
+		_, err := fmt.Fprintf(w, "%14d %14d %9s %5d %7s  %s\n", f.Size, f.Stored, ratio(f.Size, f.Stored),
 			len(f.Parts), archives(f.Members()), name(f.Path))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("ls: %w", err)
 	}
 	fmt.Fprintf(w, "%14d %14d %9s %5d %7s  total: %d files in %d archive file(s)\n",
-		size, stored, ratio(size, stored), parts, "", len(s.Files), len(s.Members))
+		size, stored, ratio(size, stored), parts, "", files, len(s.Members))
 	return nil
 }
 
 // lsJSON writes one JSON array, an object per file: control characters
 // in names come out as JSON escapes.
-func lsJSON(w *bufio.Writer, s *archiveset.Set) error {
+func lsJSON(ctx context.Context, w *bufio.Writer, s *archiveset.Set) error {
 	type entry struct {
 		Path     string `json:"path"`
 		Size     int64  `json:"size"`
@@ -105,18 +120,20 @@ func lsJSON(w *bufio.Writer, s *archiveset.Set) error {
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	w.WriteString("[")
-	for i := range s.Files {
-		f := &s.Files[i]
+	sep := ""
+	err := s.Walk(ctx, func(f *archiveset.File) error {
 		b.Reset()
 		e := entry{Path: f.Path, Size: f.Size, Stored: f.Stored, Parts: len(f.Parts), Archives: f.Members()}
 		if err := enc.Encode(e); err != nil {
 			return err
 		}
-		if i > 0 {
-			w.WriteString(",")
-		}
-		w.WriteString("\n")
-		w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+		w.WriteString(sep + "\n")
+		sep = ","
+		_, err := w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	w.WriteString("\n]\n")
 	return nil

@@ -55,7 +55,7 @@ func runMount(c *cli.Context) error {
 	o := mount.Options{CacheSize: cacheSize, Log: log, Name: s.Members[0].Path, Debug: c.Bool("debug")}
 	err = mount.Serve(c.Context, s, mountpoint, o, func() {
 		fmt.Fprintf(log, "hdf5vault mount: %d files of %s on %s (read-only); unmount with Ctrl-C or fusermount3 -u %s\n",
-			len(s.Files), s.Stem, mountpoint, mountpoint)
+			s.Len(), s.Stem, mountpoint, mountpoint)
 	})
 	if err != nil {
 		return fmt.Errorf("mount: %w", err)

@@ -91,5 +91,8 @@ func openSetWith(c *cli.Context, cmd string, o archiveset.OpenOptions) (*archive
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
+	if s.SideNote != "" {
+		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", cmd, s.SideNote)
+	}
 	return s, nil
 }

@@ -44,6 +44,9 @@ func runVerify(c *cli.Context) error {
 		return fmt.Errorf("verify: %w", err)
 	}
 	w := c.App.Writer
+	for _, n := range res.Notes {
+		fmt.Fprintln(c.App.ErrWriter, "verify: note:", n)
+	}
 	for _, d := range res.Damaged {
 		fmt.Fprintln(w, "DAMAGED", d)
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/bench"
 	"github.com/hdf5vault/hdf5vault/blosc"
@@ -205,6 +207,7 @@ func verifySet(t *testing.T, src string, paths []string, compressed bool, chunk 
 	}
 	dec := blosc.NewDecoder()
 	listed := make([]int, w)
+	sums := map[string][16]byte{}
 	for _, f := range ix.Files {
 		want, ok := files[f.Path]
 		if !ok {
@@ -243,16 +246,52 @@ func verifySet(t *testing.T, src string, paths []string, compressed bool, chunk 
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s: archived bytes differ from the source", f.Path)
 		}
-		if f.Parts[0].Checksum != archive.ChecksumOf(want) {
-			t.Errorf("%s: checksum %s", f.Path, f.Parts[0].Checksum)
-		}
+		sums[f.Path] = xxh3.Hash128(want).Bytes()
 	}
+	// One more object than the JSON lists: the side index, the same in every member.
+	side0, err := os.ReadFile(filepath.Join(dump, "0", archive.SideIndexName))
+	if err != nil {
+		t.Fatalf("archive 0: side index: %v", err)
+	}
+	checkSideSums(t, side0, w, sums)
 	for n, a := range set {
-		if len(a.Datasets) != listed[n] {
-			t.Errorf("archive %d holds %d datasets, the index lists %d", n, len(a.Datasets), listed[n])
+		if len(a.Datasets) != listed[n]+1 {
+			t.Errorf("archive %d holds %d datasets, the index lists %d plus the side index", n, len(a.Datasets), listed[n])
+		}
+		side, err := os.ReadFile(filepath.Join(dump, fmt.Sprint(n), archive.SideIndexName))
+		if err != nil || !bytes.Equal(side, side0) {
+			t.Errorf("archive %d: side index missing or different from archive 0's (%v)", n, err)
 		}
 	}
 	return ix
+}
+
+// checkSideSums checks that the side index lists exactly the files of
+// sums, each with its checksum.
+func checkSideSums(t *testing.T, side []byte, members int, sums map[string][16]byte) {
+	t.Helper()
+	sizes := make([]int64, members)
+	for i := range sizes {
+		sizes[i] = 1 << 40
+	}
+	x, err := archive.OpenSideIndex(func(dst []byte, off int64) error {
+		copy(dst, side[off:])
+		return nil
+	}, int64(len(side)), sizes)
+	if err != nil {
+		t.Fatalf("side index: %v", err)
+	}
+	n := 0
+	err = x.Each(func(e *archive.Entry) error {
+		n++
+		if want, ok := sums[e.Path]; !ok || e.Checksum != want {
+			t.Errorf("side index: %s has checksum %x (listed by the JSON: %v)", e.Path, e.Checksum, ok)
+		}
+		return nil
+	})
+	if err != nil || n != len(sums) {
+		t.Errorf("side index: %d files (JSON: %d), %v", n, len(sums), err)
+	}
 }
 
 func TestCreateWriterCounts(t *testing.T) {

@@ -7,7 +7,7 @@ type RootAttrs struct {
 	ChunkSize   int64
 	FileNumber  int    // __HDF5Vault_archive_file_number__, written only when NumFiles > 1
 	NumFiles    int    // __HDF5Vault_number_of_archive_files__; reads as 1 when absent
-	Info        string // the index JSON, identical in every file of the set
+	Info        string // the index JSON, identical in every file of the set; readers leave it empty (see Reader.Info)
 }
 
 // DatasetAttrs are the attributes of one payload dataset.
@@ -37,7 +37,17 @@ type Writer interface {
 
 // Reader is one archive file opened for reading.
 type Reader interface {
+	// Root returns the root attributes read at open, without Info.
 	Root() RootAttrs
+	// Info reads the JSON index. It can be hundreds of MB: readers of sets
+	// with a side index never ask for it.
+	Info() (string, error)
+	// Size is the file's size in bytes at open.
+	Size() int64
+	// PayloadAt appends the size bytes at offset off of the file to dst.
+	// A range past the end of the file is an error (a truncated archive),
+	// never a short read. Safe for concurrent use.
+	PayloadAt(off, size int64, dst []byte) ([]byte, error)
 	// Stat describes a dataset; an error if it does not exist or is not a 1-D int8 payload.
 	Stat(dataset string) (DatasetInfo, error)
 	// ReadPayload appends a dataset's payload to dst. Safe for concurrent use.

@@ -12,7 +12,7 @@ import (
 
 // Names and constants of the on-disk format.
 const (
-	Version = "0.3.0+hdf5vault.1" // written to __HDF5Vault_version__
+	Version = "0.3.0+hdf5vault.2" // written to __HDF5Vault_version__; .2 and later carry a side index
 
 	AttrDescription = "__Description__"
 	AttrVersion     = "__HDF5Vault_version__"
@@ -37,6 +37,21 @@ const (
 		"named by its relative path; payloads ending in .blosc2 are one Blosc2 chunk each " +
 		"(blosc2.decompress). The JSON index in __HDF5Vault_info__ lists every file's parts."
 )
+
+// versionPrefix starts the version of every set hdf5vault wrote.
+const versionPrefix = "0.3.0+hdf5vault."
+
+// HasSideIndex reports whether a set of this writer version carries a side
+// index: hdf5vault's from format revision 2 on (not the original's, not
+// revision 1).
+func HasSideIndex(version string) bool {
+	rev, ok := strings.CutPrefix(version, versionPrefix)
+	if !ok {
+		return false
+	}
+	n, err := strconv.Atoi(rev)
+	return err == nil && n >= 2
+}
 
 // Ext is the file extension of a container kind.
 func Ext(zip bool) string {

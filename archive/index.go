@@ -62,26 +62,35 @@ func (ix *Index) Marshal() ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, f := range files {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("\n")
-		k, err := json.Marshal(f.Path)
-		if err != nil {
-			return nil, err
-		}
 		parts := append([]Part(nil), f.Parts...)
 		sort.Slice(parts, func(i, j int) bool { return parts[i].Number() < parts[j].Number() })
-		v, err := json.Marshal(parts)
-		if err != nil {
+		if err := AppendIndexEntry(&b, i == 0, f.Path, parts); err != nil {
 			return nil, err
 		}
-		b.Write(k)
-		b.WriteString(": ")
-		b.Write(v)
 	}
 	b.WriteString("\n}")
 	return b.Bytes(), nil
+}
+
+// AppendIndexEntry appends one file of the JSON index to b, as Marshal
+// writes it: create streams the index through this, a file at a time.
+func AppendIndexEntry(b *bytes.Buffer, first bool, path string, parts []Part) error {
+	if !first {
+		b.WriteByte(',')
+	}
+	b.WriteString("\n")
+	k, err := json.Marshal(path)
+	if err != nil {
+		return err
+	}
+	v, err := json.Marshal(parts)
+	if err != nil {
+		return err
+	}
+	b.Write(k)
+	b.WriteString(": ")
+	b.Write(v)
+	return nil
 }
 
 // ParseIndex decodes and validates an index for a set of numFiles archives.

@@ -17,13 +17,13 @@ const MaxPayload = MaxChunkSize + 64
 func ReadPayloadAt(f io.ReaderAt, fileSize, off, size int64, dst []byte) ([]byte, error) {
 	end := off + size
 	if off < 0 || size < 0 || end < off || end > fileSize {
-		return dst, fmt.Errorf("bytes %d..%d lie beyond the end of the file (%d bytes): truncated archive", off, end, fileSize)
+		return dst, fmt.Errorf("bytes %d..%d lie beyond the end of the file (%d bytes): %w", off, end, fileSize, ErrTruncated)
 	}
 	n := len(dst)
 	dst = slices.Grow(dst, int(size))[:n+int(size)]
 	if _, err := f.ReadAt(dst[n:], off); err != nil {
 		if errors.Is(err, io.EOF) {
-			err = errors.New("file ends early: truncated archive")
+			err = ErrTruncated
 		}
 		return dst[:n], err
 	}

@@ -28,6 +28,7 @@ type CheckRow struct {
 	Passed   bool
 	Problem  string // why it failed, naming the file
 	onDisk   bool
+	arch     *File // nil if not archived
 }
 
 // CheckOptions configure a check.
@@ -74,7 +75,9 @@ func (s *Set) Check(ctx context.Context, dir string, o CheckOptions) (*CheckRepo
 	for _, sk := range st.Special {
 		rep.NotChecked = append(rep.NotChecked, sk.Path)
 	}
-	rep.Rows = s.checkRows(disk)
+	if rep.Rows, err = s.checkRows(ctx, disk); err != nil {
+		return nil, err
+	}
 	err = s.parallel(ctx, len(rep.Rows), o.Workers, func(ctx context.Context, r *fileReader, i int) error {
 		return s.checkRow(ctx, r, dir, &rep.Rows[i])
 	})
@@ -112,28 +115,38 @@ func (s *Set) ownMembers() func(dir, name string) bool {
 }
 
 // checkRows makes one row per path on disk or in the archive.
-func (s *Set) checkRows(disk map[string]int64) []CheckRow {
-	paths := make([]string, 0, len(disk)+len(s.Files))
-	for p := range disk {
-		paths = append(paths, p)
+func (s *Set) checkRows(ctx context.Context, disk map[string]int64) ([]CheckRow, error) {
+	rows := make([]CheckRow, 0, len(disk))
+	seen := 0
+	err := s.Walk(ctx, func(f *File) error {
+		size, ok := disk[f.Path]
+		if ok {
+			seen++
+		}
+		rows = append(rows, CheckRow{Path: f.Path, SizeOrig: size, MD5Orig: NA, MD5Arch: NA, onDisk: ok, arch: f})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	for i := range s.Files {
-		if _, ok := disk[s.Files[i].Path]; !ok {
-			paths = append(paths, s.Files[i].Path)
+	if seen < len(disk) {
+		archived := make(map[string]bool, len(rows))
+		for i := range rows {
+			archived[rows[i].Path] = true
+		}
+		for p, size := range disk {
+			if !archived[p] {
+				rows = append(rows, CheckRow{Path: p, SizeOrig: size, MD5Orig: NA, MD5Arch: NA, onDisk: true})
+			}
 		}
 	}
-	sort.Strings(paths)
-	rows := make([]CheckRow, len(paths))
-	for i, p := range paths {
-		size, ok := disk[p]
-		rows[i] = CheckRow{Path: p, SizeOrig: size, MD5Orig: NA, MD5Arch: NA, onDisk: ok}
-	}
-	return rows
+	sort.Slice(rows, func(i, j int) bool { return rows[i].Path < rows[j].Path })
+	return rows, nil
 }
 
 func (s *Set) checkRow(ctx context.Context, r *fileReader, dir string, row *CheckRow) error {
 	full := filepath.Join(dir, filepath.FromSlash(row.Path))
-	f := s.Lookup(row.Path)
+	f := row.arch
 	if f != nil {
 		row.Chunks = len(f.Parts)
 		row.SizeArch = f.Size

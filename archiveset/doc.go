@@ -3,8 +3,13 @@
 // refuses a hostile index or payload layout before anything is written, and
 // then reads files through the index for unpack, check, verify, ls and cat.
 //
-// Every part is checked up front (dataset exists, stored size agrees with the
-// Blosc2 header and with the index's recorded sizes, decoded size within the
-// set's chunk size), so the decoders never allocate more than a part the
-// layout has already vouched for, and extraction writes only below DEST/<stem>.
+// Sets with a side index (archive.SideIndex) are opened from its header and
+// block table alone and read a block at a time (Walk, Lookup): every entry
+// is checked as it is decoded (order, path, part count and sizes, payloads
+// inside their member file), and unpack and verify also refuse payloads that
+// overlap. Other sets are read through their JSON index, every part checked
+// up front (at its recorded offset, or by asking the container for the
+// dataset in the original's sets), so the decoders never allocate more than
+// a part the layout has already vouched for. Either way extraction writes
+// only below DEST/<stem>, and payloads are read through archive.Reader.
 package archiveset

@@ -5,8 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -64,52 +68,43 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 	if err := s.LayoutError(); err != nil && (!o.KeepGoing || !errors.Is(err, archive.ErrDamaged)) {
 		return st, err
 	}
+	if err := s.CheckSpans(ctx); err != nil {
+		return st, err
+	}
 	// Files of an unpack killed earlier, whose pid is gone.
 	if err := tempfile.RemoveStaleTree(st.Dir, notify); err != nil {
 		return st, err
 	}
-	existing, err := s.existingTargets(st.Dir)
+	existing, err := s.existingTargets(ctx, st.Dir)
 	if err != nil {
 		return st, err
 	}
 	if len(existing) > 0 && !o.SkipExisting {
 		return st, fmt.Errorf("%s already exists: refusing to overwrite (--skip-existing resumes an unpack)",
-			filepath.Join(st.Dir, filepath.FromSlash(s.Files[existing[0]].Path)))
+			filepath.Join(st.Dir, filepath.FromSlash(slices.Min(slices.Collect(maps.Keys(existing))))))
 	}
 	root, err := makeTarget(dest, st.Dir)
 	if err != nil {
 		return st, err
 	}
 	defer root.Close()
-	if err := s.makeDirs(root, st.Dir); err != nil {
+	if err := s.makeDirs(ctx, root, st.Dir); err != nil {
 		return st, err
 	}
-	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token(),
-		exists: make([]bool, len(s.Files)), damaged: make([]string, len(s.Files)), differ: make([]string, len(s.Files))}
-	for _, i := range existing {
-		u.exists[i] = true
-	}
-	err = s.parallel(ctx, len(s.Files), o.Workers, func(ctx context.Context, r *fileReader, i int) error {
-		err := u.restore(ctx, r, i)
+	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token(), exists: existing}
+	err = s.parallelFiles(ctx, o.Workers, func(ctx context.Context, r *fileReader, f *File) error {
+		err := u.restore(ctx, r, f)
 		if err != nil && o.KeepGoing && errors.Is(err, archive.ErrDamaged) && ctx.Err() == nil {
-			u.damaged[i] = err.Error()
+			u.note(&u.damaged, err.Error())
 			return nil
 		}
 		return err
 	})
 	st.Files, st.Bytes, st.Skipped = int(u.files.Load()), u.bytes.Load(), int(u.skipped.Load())
-	st.Damaged, st.Differ = nonEmpty(u.damaged), nonEmpty(u.differ)
+	sort.Strings(u.damaged)
+	sort.Strings(u.differ)
+	st.Damaged, st.Differ = u.damaged, u.differ
 	return st, err
-}
-
-func nonEmpty(ss []string) []string {
-	var out []string
-	for _, s := range ss {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 type unpacker struct {
@@ -117,35 +112,42 @@ type unpacker struct {
 	root    *os.Root
 	dir     string
 	token   string
-	seq     atomic.Int64 // makes each temporary name unique
-	exists  []bool       // per file: found in DEST before the run (SkipExisting)
-	damaged []string     // per file: why it was not restored (KeepGoing)
-	differ  []string     // per file: how DEST differs (SkipExisting)
+	seq     atomic.Int64    // makes each temporary name unique
+	exists  map[string]bool // archive paths found in DEST before the run (SkipExisting)
+	mu      sync.Mutex      // guards damaged and differ
+	damaged []string        // why files were not restored (KeepGoing)
+	differ  []string        // how DEST differs (SkipExisting)
 	files   atomic.Int64
 	bytes   atomic.Int64
 	skipped atomic.Int64
 }
 
-// restore restores file i, or compares it with what DEST already holds.
-func (u *unpacker) restore(ctx context.Context, r *fileReader, i int) error {
-	if !u.exists[i] {
-		return u.file(ctx, r, i)
+// note appends a line to one of u's lists.
+func (u *unpacker) note(list *[]string, line string) {
+	u.mu.Lock()
+	*list = append(*list, line)
+	u.mu.Unlock()
+}
+
+// restore restores f, or compares it with what DEST already holds.
+func (u *unpacker) restore(ctx context.Context, r *fileReader, f *File) error {
+	if !u.exists[f.Path] {
+		return u.file(ctx, r, f)
 	}
-	diff, err := u.compare(ctx, r, &u.s.Files[i])
+	diff, err := u.compare(ctx, r, f)
 	switch {
 	case err != nil:
 		return err
 	case diff != "":
-		u.differ[i] = diff
+		u.note(&u.differ, diff)
 	default:
 		u.skipped.Add(1)
 	}
 	return nil
 }
 
-// file restores file i through a temporary name.
-func (u *unpacker) file(ctx context.Context, r *fileReader, i int) (err error) {
-	f := &u.s.Files[i]
+// file restores f through a temporary name.
+func (u *unpacker) file(ctx context.Context, r *fileReader, f *File) (err error) {
 	final := filepath.FromSlash(f.Path)
 	tmp := archive.UnpackTempName(final, u.token, u.seq.Add(1))
 	out, err := u.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)

@@ -179,13 +179,17 @@ func TestWriteFileChecksContent(t *testing.T) {
 	fset := buildSet(t, dir, "acq", files, buildOpts{members: 2, chunkSize: 100_000, extras: true})
 	s := openFake(t, fset)
 	var b bytes.Buffer
-	if err := s.WriteFile(context.Background(), s.Lookup(files[0].path), &b); err != nil {
+	f, err := s.Lookup(files[0].path)
+	if err != nil || f == nil {
+		t.Fatalf("Lookup: %v, %v", f, err)
+	}
+	if err := s.WriteFile(context.Background(), f, &b); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(b.Bytes(), files[0].data) {
 		t.Error("WriteFile content differs")
 	}
-	if s.Lookup("no/such/file") != nil {
+	if f, err := s.Lookup("no/such/file"); f != nil || err != nil {
 		t.Error("Lookup found a file that is not archived")
 	}
 }

@@ -14,11 +14,32 @@ import (
 // fakeReader is an in-memory archive.Reader: payloads by dataset name.
 type fakeReader struct {
 	root archive.RootAttrs
+	info string
 	data map[string][]byte
 	at   map[string]int64 // payload offsets in the member file (contiguous sets)
+	path string           // the member file (its bytes, as tests may truncate it)
 }
 
 func (r *fakeReader) Root() archive.RootAttrs { return r.root }
+
+func (r *fakeReader) Info() (string, error) { return r.info, nil }
+
+func (r *fakeReader) Size() int64 {
+	st, err := os.Stat(r.path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+func (r *fakeReader) PayloadAt(off, size int64, dst []byte) ([]byte, error) {
+	f, err := os.Open(r.path)
+	if err != nil {
+		return dst, err
+	}
+	defer f.Close()
+	return archive.ReadPayloadAt(f, r.Size(), off, size, dst)
+}
 
 func (r *fakeReader) Stat(ds string) (archive.DatasetInfo, error) {
 	b, ok := r.data[ds]
@@ -149,11 +170,12 @@ func buildSet(t *testing.T, dir, base string, files []testFile, o buildOpts) *fa
 		if err := os.WriteFile(p, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		root := archive.RootAttrs{Version: archive.Version, ChunkSize: o.chunkSize, Info: string(info), NumFiles: o.members}
+		// Without a side index the set is one an earlier hdf5vault wrote.
+		root := archive.RootAttrs{Version: "0.3.0+hdf5vault.1", ChunkSize: o.chunkSize, NumFiles: o.members}
 		if o.members > 1 {
 			root.FileNumber = n
 		}
-		fs.readers[p] = &fakeReader{root: root, data: payloads[n], at: at}
+		fs.readers[p] = &fakeReader{root: root, info: string(info), data: payloads[n], at: at, path: p}
 		fs.paths = append(fs.paths, p)
 	}
 	return fs

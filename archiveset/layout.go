@@ -43,15 +43,6 @@ func (f *File) Members() []int {
 	return slices.Compact(out)
 }
 
-// Lookup returns the file archived under path, or nil.
-func (s *Set) Lookup(path string) *File {
-	i, ok := findPath(s.Files, path)
-	if !ok {
-		return nil
-	}
-	return &s.Files[i]
-}
-
 func findPath(files []File, path string) (int, bool) {
 	lo, hi := 0, len(files)
 	for lo < hi {
@@ -146,14 +137,14 @@ func (s *Set) layoutPart(p *Part, buf []byte) ([]byte, error) {
 	if m == nil { // lost (OpenOptions.Partial)
 		return buf, fmt.Errorf("part %d: %w", p.Number(), s.lost[p.ArchiveNumber])
 	}
-	info, err := m.R.Stat(p.Dataset)
+	info, err := s.locate(m, p)
 	if err != nil {
 		return buf, fmt.Errorf("part %d, dataset %q in %s: %w", p.Number(), p.Dataset, m.Path, err)
 	}
 	where := fmt.Sprintf("part %d (dataset %q in %s)", p.Number(), p.Dataset, m.Path)
 	p.Stored, p.At = info.Size, info.Offset
-	if info.Size < 0 || (info.Offset >= 0 && info.Offset+info.Size > m.size) {
-		return buf, fmt.Errorf("%s: %d bytes at offset %d run past the end of the %d-byte file (truncated?)", where, info.Size, info.Offset, m.size)
+	if size := m.R.Size(); info.Size < 0 || (info.Offset >= 0 && info.Offset+info.Size > size) {
+		return buf, fmt.Errorf("%s: %d bytes at offset %d run past the end of the %d-byte file (truncated?)", where, info.Size, info.Offset, size)
 	}
 	if p.Part.Stored != nil && *p.Part.Stored != p.Stored {
 		return buf, fmt.Errorf("%s: the index records %d stored bytes, the dataset has %d", where, *p.Part.Stored, p.Stored)
@@ -178,12 +169,28 @@ func (s *Set) layoutPart(p *Part, buf []byte) ([]byte, error) {
 	return buf, nil
 }
 
+// locate finds a part's payload: at the offset and size the index records
+// (earlier hdf5vault sets; the bounds are checked by the caller and the
+// payload by its chunk header and checksum), or by asking the container
+// for the dataset (the original's sets, which record neither), one
+// libhdf5 lookup per part.
+func (s *Set) locate(m *Member, p *Part) (archive.DatasetInfo, error) {
+	st := p.Part.Stored
+	switch {
+	case st != nil && *st == 0:
+		return archive.DatasetInfo{Size: 0, Offset: -1}, nil
+	case st != nil && p.Offset != nil && *p.Offset >= 0 && p.Checksum != "":
+		return archive.DatasetInfo{Size: *st, Offset: *p.Offset}, nil
+	}
+	return m.R.Stat(p.Dataset)
+}
+
 // readHeader reads a compressed payload's chunk header: 32 bytes at the
 // payload's offset, or the whole payload when it has no fixed offset.
 func (s *Set) readHeader(m *Member, dataset string, info archive.DatasetInfo, buf []byte) (blosc.Header, []byte, error) {
 	if info.Offset >= 0 {
-		buf = slices.Grow(buf[:0], blosc.MaxHeaderLen)[:min(info.Size, blosc.MaxHeaderLen)]
-		if _, err := m.f.ReadAt(buf, info.Offset); err != nil {
+		buf, err := m.R.PayloadAt(info.Offset, min(info.Size, blosc.MaxHeaderLen), buf[:0])
+		if err != nil {
 			return blosc.Header{}, buf, fmt.Errorf("reading the chunk header: %w", err)
 		}
 		h, err := blosc.ParseHeader(buf)

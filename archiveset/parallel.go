@@ -14,6 +14,32 @@ func Workers() int { return runtime.GOMAXPROCS(0) }
 // then cancelled) or the context's error. It reports the command's stage
 // to the context's Progress: n files and the set's bytes.
 func (s *Set) parallel(ctx context.Context, n, workers int, job func(ctx context.Context, r *fileReader, i int) error) error {
+	return fanOut(ctx, s, max(1, min(workers, n)), n, func(ctx context.Context, send func(int) error) error {
+		for i := range n {
+			if err := send(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, job)
+}
+
+// parallelFiles runs job for every file of the set, in path order as the
+// walk hands them out, on workers goroutines, each with its own
+// fileReader. The walk streams: files are not collected first. It returns
+// the first error of a job or of the walk (the rest is then cancelled).
+func (s *Set) parallelFiles(ctx context.Context, workers int, job func(ctx context.Context, r *fileReader, f *File) error) error {
+	return fanOut(ctx, s, max(1, workers), int(s.Len()), func(ctx context.Context, send func(*File) error) error {
+		return s.Walk(ctx, func(f *File) error { return send(f) })
+	}, job)
+}
+
+// fanOut runs job on workers goroutines for every item feed sends (n in
+// all, for the progress report). The first error of a job or of feed
+// cancels the rest and is returned (a job's first); otherwise the
+// context's error.
+func fanOut[T any](ctx context.Context, s *Set, workers, n int, feed func(ctx context.Context, send func(T) error) error,
+	job func(ctx context.Context, r *fileReader, item T) error) error {
 	progress := progressOf(ctx)
 	progress.Begin("", n, s.bytes())
 	ctx, cancel := context.WithCancel(ctx)
@@ -23,38 +49,42 @@ func (s *Set) parallel(ctx context.Context, n, workers int, job func(ctx context
 		first error
 		wg    sync.WaitGroup
 	)
-	work := make(chan int)
-	for range max(1, min(workers, n)) {
+	work := make(chan T, workers)
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			r := s.newFileReader()
 			r.report = progress
-			for i := range work {
-				if err := job(ctx, r, i); err != nil {
+			for item := range work {
+				if err := job(ctx, r, item); err != nil {
 					once.Do(func() { first = err; cancel() })
 				}
 				progress.Add(1, 0)
 			}
 		}()
 	}
-feed:
-	for i := range n {
+	ferr := feed(ctx, func(item T) error {
 		select {
-		case work <- i:
+		case work <- item:
+			return nil
 		case <-ctx.Done():
-			break feed
+			return ctx.Err()
 		}
-	}
+	})
 	close(work)
 	wg.Wait()
-	if first != nil {
+	switch {
+	case first != nil:
 		return first
+	case ferr != nil:
+		return ferr
 	}
 	return ctx.Err()
 }
 
-// bytes is what the set's files hold, decoded.
+// bytes is what the set's files hold, decoded; 0 (not known up front) for
+// a set read through its side index, which is not walked twice for it.
 func (s *Set) bytes() int64 {
 	var n int64
 	for i := range s.Files {

@@ -3,11 +3,8 @@ package archiveset
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"slices"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
@@ -32,13 +29,16 @@ func (s *Set) newFileReader() *fileReader {
 // are damage (archive.ErrDamaged) unless the bytes could not be read.
 func (r *fileReader) part(p *Part) ([]byte, error) {
 	m := r.s.Members[p.ArchiveNumber]
+	if m == nil { // lost (OpenOptions.Partial)
+		return nil, fmt.Errorf("part %d: %w", p.Number(), r.s.lost[p.ArchiveNumber])
+	}
 	fail := func(err error) ([]byte, error) {
 		return nil, fmt.Errorf("part %d, dataset %q in %s: %w", p.Number(), p.Dataset, m.Path, err)
 	}
 	if int64(cap(r.payload)) < p.Stored {
 		r.payload = make([]byte, 0, p.Stored)
 	}
-	payload, err := m.readPayload(p, r.payload[:0])
+	payload, err := r.s.readPayload(m, p, r.payload[:0])
 	if err != nil {
 		return fail(archive.DamagedUnlessFailure(err))
 	}
@@ -118,25 +118,14 @@ func checkContent(f *File, d digest) error {
 	return nil
 }
 
-// readPayload appends p's payload to dst. A contiguous HDF5 payload is read
-// at the offset the layout check found (and bounded by the file size),
-// which spares a second dataset lookup under libhdf5's global lock. Zip
-// members go through the reader, which checks their CRC-32.
-func (m *Member) readPayload(p *Part, dst []byte) ([]byte, error) {
-	if p.At < 0 || !m.direct {
+// readPayload appends p's payload to dst. A payload at a known offset is
+// read there (bounded by the file's size), which spares a dataset lookup
+// under libhdf5's global lock. Zip members of sets without a side index go
+// through the reader, which checks their CRC-32: the original's zips
+// record no other checksum.
+func (s *Set) readPayload(m *Member, p *Part, dst []byte) ([]byte, error) {
+	if p.At < 0 || (s.Zip && s.Side == nil) {
 		return m.R.ReadPayload(p.Dataset, dst)
 	}
-	n := len(dst)
-	dst = slices.Grow(dst, int(p.Stored))[:n+int(p.Stored)]
-	if _, err := m.f.ReadAt(dst[n:], p.At); err != nil {
-		var pe *fs.PathError
-		switch {
-		case errors.Is(err, io.EOF):
-			err = archive.ErrTruncated
-		case errors.As(err, &pe):
-			err = fmt.Errorf("%s: %w", pe.Op, pe.Err) // the caller names the file
-		}
-		return dst[:n], err
-	}
-	return dst, nil
+	return m.R.PayloadAt(p.At, p.Stored, dst)
 }

@@ -1,7 +1,6 @@
 package archiveset
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,27 +15,32 @@ import (
 // Opener opens one archive file for reading.
 type Opener func(path string) (archive.Reader, error)
 
-// Member is one archive file of the set.
+// Member is one archive file of the set. Payloads are read through R.
 type Member struct {
 	Path   string
 	Number int // archive_number in the index
 	R      archive.Reader
-	f      *os.File // positional reads of chunk headers during layout
-	size   int64
 	root   archive.RootAttrs
-	direct bool // payloads may be read at their offsets, bypassing R
 }
 
-// Set is an opened, validated archive set.
+// Set is an opened, validated archive set. Sets with a side index keep
+// only its header and block table in memory and read entries a block at a
+// time (Walk, Lookup); other sets hold their parsed JSON index and the
+// checked layout of every file (Files).
 type Set struct {
 	Stem      string    // unpack directory name
 	Zip       bool      // zip containers
 	Members   []*Member // indexed by archive number
-	Index     *archive.Index
-	ChunkSize int64         // split size from the root attributes: the decoders' MaxSize
-	Version   string        // writer version (empty for zip sets without root attributes)
-	Files     []File        // parallel to Index.Files, with the checked layout
-	lost      map[int]error // members missing or unreadable (OpenOptions.Partial): why
+	ChunkSize int64     // split size from the root attributes: the decoders' MaxSize
+	Version   string    // writer version (empty for zip sets without root attributes)
+
+	Side     *archive.SideIndex // nil: the set is read through its JSON index
+	SideNote string             // why a side index was not used, or a damaged copy; "" if none
+	Index    *archive.Index     // the JSON index, only without Side
+	Files    []File             // parallel to Index.Files with the checked layout, only without Side
+
+	sideSpans []archive.Span // the bytes each member's side index occupies
+	lost      map[int]error  // members missing or unreadable (OpenOptions.Partial): why
 }
 
 // OpenOptions configure Open.
@@ -49,7 +53,9 @@ type OpenOptions struct {
 // Open opens the given member files (see Resolve), checks that they form one
 // complete set and checks the layout of every part. A set-level error (a
 // missing, duplicate or foreign member, a bad index) is returned as error;
-// per-file layout problems are recorded in File.Problem (see LayoutError).
+// per-file layout problems of JSON-indexed sets are recorded in
+// File.Problem (see LayoutError); a side index is checked block by block
+// as it is read.
 func Open(ctx context.Context, paths []string, open Opener) (*Set, error) {
 	return OpenWith(ctx, paths, open, OpenOptions{})
 }
@@ -106,14 +112,54 @@ func OpenWith(ctx context.Context, paths []string, open Opener, o OpenOptions) (
 		s.ChunkSize = archive.MaxChunkSize
 	}
 	progressOf(ctx).Begin(StageIndex, 0, 0)
-	s.Index, err = archive.ParseIndex([]byte(root.Info), n)
-	if err != nil {
-		return fail(fmt.Errorf("%s: %w", first.Path, err))
+	if archive.HasSideIndex(s.Version) {
+		if err := s.openSide(); err != nil {
+			return fail(err)
+		}
 	}
-	if err := s.layout(ctx); err != nil {
+	if s.Side != nil {
+		return s, nil
+	}
+	if err := s.openJSON(ctx); err != nil {
 		return fail(err)
 	}
 	return s, nil
+}
+
+// openJSON reads, compares and parses the JSON index and checks the layout.
+func (s *Set) openJSON(ctx context.Context) error {
+	var ref string
+	first := s.first()
+	for _, m := range s.Members {
+		if m == nil {
+			continue // lost (OpenOptions.Partial)
+		}
+		info, err := m.R.Info()
+		if err != nil {
+			return fmt.Errorf("member %s: %w", m.Path, err)
+		}
+		if m == first {
+			ref = info
+		} else if info != ref {
+			return fmt.Errorf("member %s has a different index than %s: not a member of the same set", m.Path, first.Path)
+		}
+	}
+	var err error
+	s.Index, err = archive.ParseIndex([]byte(ref), len(s.Members))
+	if err != nil {
+		return fmt.Errorf("%s: %w", first.Path, err)
+	}
+	return s.layout(ctx)
+}
+
+// first is the first member that opened (all do unless OpenOptions.Partial).
+func (s *Set) first() *Member {
+	for _, m := range s.Members {
+		if m != nil {
+			return m
+		}
+	}
+	return nil // Open never returns a set without a member
 }
 
 // Close closes every member.
@@ -130,31 +176,23 @@ func closeMembers(ms []*Member) error {
 		if err := m.R.Close(); err != nil && first == nil {
 			first = fmt.Errorf("%s: %w", m.Path, err)
 		}
-		m.f.Close()
 	}
 	return first
 }
 
 func openMember(p string, open Opener) (*Member, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("member %s: %w", p, err)
-	}
-	st, err := f.Stat()
+	st, err := os.Stat(p)
 	if err == nil && !st.Mode().IsRegular() {
 		err = fmt.Errorf("not a regular file")
 	}
 	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("member %s: %w", p, err)
 	}
 	r, err := open(p)
 	if err != nil {
-		f.Close()
 		return nil, fmt.Errorf("member %s: %w", p, archive.DamagedUnlessFailure(err))
 	}
-	direct := !strings.HasSuffix(p, ".zip")
-	return &Member{Path: p, R: r, f: f, size: st.Size(), root: r.Root(), direct: direct}, nil
+	return &Member{Path: p, R: r, root: r.Root()}, nil
 }
 
 // checkDuplicates refuses the same file named twice (also through another path).
@@ -217,7 +255,8 @@ func memberNumber(p string) (int, bool) {
 }
 
 // checkComplete refuses a set with a repeated or missing member (partial:
-// records it as lost), or members whose indexes or settings differ.
+// records it as lost), or members whose settings differ (their indexes are
+// compared when they are read).
 func (s *Set) checkComplete(ms []*Member, n int, partial bool) error {
 	seen := make(map[int]*Member, n)
 	for _, m := range ms {
@@ -248,10 +287,10 @@ func (s *Set) checkComplete(ms []*Member, n int, partial bool) error {
 	ref := ms[0]
 	for _, m := range ms[1:] {
 		switch {
-		case !bytes.Equal([]byte(m.root.Info), []byte(ref.root.Info)):
-			return fmt.Errorf("member %s has a different index than %s: not a member of the same set", m.Path, ref.Path)
 		case m.root.ChunkSize != ref.root.ChunkSize:
 			return fmt.Errorf("member %s has chunk size %d, %s has %d: not the same set", m.Path, m.root.ChunkSize, ref.Path, ref.root.ChunkSize)
+		case m.root.Version != ref.root.Version:
+			return fmt.Errorf("member %s was written by version %q, %s by %q: not the same set", m.Path, m.root.Version, ref.Path, ref.root.Version)
 		}
 	}
 	return nil

@@ -44,8 +44,8 @@ func TestOpenNumbersMembersFromRootAttributes(t *testing.T) {
 	if len(s.Files) != 4 {
 		t.Fatalf("%d files, want 4", len(s.Files))
 	}
-	f := s.Lookup("Images/A01/f1.tif")
-	if f == nil || len(f.Parts) != 3 || f.Size != 250_000 {
+	f, err := s.Lookup("Images/A01/f1.tif")
+	if err != nil || f == nil || len(f.Parts) != 3 || f.Size != 250_000 {
 		t.Fatalf("split file: %+v", f)
 	}
 	if got := f.Members(); len(got) != 3 {

@@ -16,25 +16,29 @@ import (
 )
 
 // existingTargets lists, before anything is written, the files of the set
-// that already exist at their destination path, and refuses a symlink or
-// non-directory among the directories.
-func (s *Set) existingTargets(dir string) ([]int, error) {
+// that already exist at their destination path (by archive path), and
+// refuses a symlink or non-directory among the directories.
+func (s *Set) existingTargets(ctx context.Context, dir string) (map[string]bool, error) {
 	if err := checkDir(dir); err != nil || !exists(dir) {
 		return nil, err
 	}
 	t := &targetCheck{dir: dir, exists: map[string]bool{".": true}}
-	var found []int
-	for i := range s.Files {
-		rel := s.Files[i].Path
+	found := map[string]bool{}
+	err := s.Walk(ctx, func(f *File) error {
+		rel := f.Path
 		if !t.dirExists(path.Dir(rel)) {
-			continue // a parent is missing: nothing below it exists
+			return nil // a parent is missing: nothing below it exists
 		}
 		full := filepath.Join(dir, filepath.FromSlash(rel))
 		if _, err := os.Lstat(full); err == nil {
-			found = append(found, i)
+			found[rel] = true
 		} else if !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+			return err
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return found, t.err
 }
@@ -101,12 +105,16 @@ func makeTarget(dest, dir string) (*os.Root, error) {
 
 // makeDirs creates every directory of the set below the root, parents
 // first, refusing an existing symlink or non-directory.
-func (s *Set) makeDirs(root *os.Root, dir string) error {
+func (s *Set) makeDirs(ctx context.Context, root *os.Root, dir string) error {
 	dirs := map[string]bool{}
-	for i := range s.Files {
-		for d := path.Dir(s.Files[i].Path); d != "." && !dirs[d]; d = path.Dir(d) {
+	err := s.Walk(ctx, func(f *File) error {
+		for d := path.Dir(f.Path); d != "." && !dirs[d]; d = path.Dir(d) {
 			dirs[d] = true
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	list := make([]string, 0, len(dirs))
 	for d := range dirs {

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"unsafe"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/hdf5vault/hdf5vault/archive"
 )
 
@@ -62,8 +64,9 @@ func Open(path string) (*Reader, error) {
 	return r, nil
 }
 
-// readRoot reads the root attributes. Absent ones stay zero, except
-// NumFiles, which reads as 1 (a single-file archive does not store it).
+// readRoot reads the root attributes but the JSON index (see Info).
+// Absent ones stay zero, except NumFiles, which reads as 1 (a
+// single-file archive does not store it).
 func readRoot(id C.hid_t) (archive.RootAttrs, error) {
 	var r archive.RootAttrs
 	strs := []struct {
@@ -72,7 +75,6 @@ func readRoot(id C.hid_t) (archive.RootAttrs, error) {
 	}{
 		{archive.AttrDescription, &r.Description},
 		{archive.AttrVersion, &r.Version},
-		{archive.AttrInfo, &r.Info},
 	}
 	for _, s := range strs {
 		v, _, err := readAttrStr(id, s.name)
@@ -109,6 +111,50 @@ func readRoot(id C.hid_t) (archive.RootAttrs, error) {
 
 // Root returns the root attributes read at Open.
 func (r *Reader) Root() archive.RootAttrs { return r.root }
+
+// Info reads the JSON index attribute, "" if there is none.
+func (r *Reader) Info() (string, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.file < 0 {
+		return "", fmt.Errorf("h5sink: %s: reader is closed", r.path)
+	}
+	v, _, err := readAttrStr(r.file, archive.AttrInfo)
+	if err != nil {
+		return "", fmt.Errorf("h5sink: %s: attribute %s: %w", r.path, archive.AttrInfo, err)
+	}
+	return v, nil
+}
+
+// InfoSum is the XXH3-64 of the JSON index attribute (of "" if there is
+// none), computed without copying it out of libhdf5's buffer.
+func (r *Reader) InfoSum() (uint64, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	if r.file < 0 {
+		return 0, fmt.Errorf("h5sink: %s: reader is closed", r.path)
+	}
+	sum, ok, err := readAttrSum(r.file, archive.AttrInfo)
+	if err != nil {
+		return 0, fmt.Errorf("h5sink: %s: attribute %s: %w", r.path, archive.AttrInfo, err)
+	}
+	if !ok {
+		sum = xxh3.HashString("")
+	}
+	return sum, nil
+}
+
+// Size is the file's size at Open.
+func (r *Reader) Size() int64 { return r.size }
+
+// PayloadAt reads size bytes at off with pread, outside libhdf5.
+func (r *Reader) PayloadAt(off, size int64, dst []byte) ([]byte, error) {
+	dst, err := archive.ReadPayloadAt(r.fd, r.size, off, size, dst)
+	if err != nil {
+		return dst, fmt.Errorf("h5sink: %s: %w", r.path, err)
+	}
+	return dst, nil
+}
 
 // Stat describes a payload dataset.
 func (r *Reader) Stat(dataset string) (archive.DatasetInfo, error) {

@@ -37,7 +37,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			if got := r.Root(); got != root {
+			if got := withInfo(t, r); got != root {
 				t.Errorf("root attrs = %+v, want %+v", got, root)
 			}
 			for _, s := range ss {
@@ -261,8 +261,8 @@ func TestBigIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if r.Root().Info != root.Info {
-		t.Fatalf("index of %d bytes read back as %d bytes, different", len(root.Info), len(r.Root().Info))
+	if got := withInfo(t, r).Info; got != root.Info {
+		t.Fatalf("index of %d bytes read back as %d bytes, different", len(root.Info), len(got))
 	}
 	needH5py(t)
 	out, err := exec.Command(python, "-c", `import sys, h5py, json, hashlib

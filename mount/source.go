@@ -1,6 +1,7 @@
 package mount
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -52,9 +53,8 @@ func newSource(set *archiveset.Set) (*source, error) {
 			times[i] = st.ModTime()
 		}
 	}
-	s.entries = make([]entry, len(set.Files))
-	for i := range set.Files {
-		f := &set.Files[i]
+	s.entries = make([]entry, 0, set.Len())
+	err := set.Walk(context.Background(), func(f *archiveset.File) error {
 		e := entry{path: f.Path, size: f.Size, checksum: f.Checksum, problem: f.Problem, mode: 0o444}
 		if f.Mode != nil {
 			e.mode = *f.Mode & 0o7777
@@ -70,7 +70,12 @@ func newSource(set *archiveset.Set) (*source, error) {
 			e.parts[j] = part{member: p.ArchiveNumber, dataset: p.Dataset, at: p.At,
 				stored: p.Stored, raw: p.Raw, compressed: p.Compressed()}
 		}
-		s.entries[i] = e
+		s.entries = append(s.entries, e)
+		return nil
+	})
+	if err != nil {
+		s.close()
+		return nil, err
 	}
 	return s, nil
 }

@@ -1,8 +1,13 @@
 package pipeline
 
 import (
+	"bytes"
+	"crypto/rand"
 	"fmt"
+	"sort"
 	"sync"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/walker"
@@ -11,16 +16,24 @@ import (
 // fileRec is one source file on its way into the index. The reader fills
 // the whole-file facts, each writer the part it stored; they touch
 // different fields, and the index is built only after every stage is done.
+// Parts are held as plain values: a million files must not become a
+// million maps or pointer-laden structs.
 type fileRec struct {
 	walker.Entry
 	nparts int
-	parts  []archive.Part // by part number, filled by the writers
+	parts  []archive.SidePart // by part number, filled by the writers
 
-	// Set by the reader.
-	skipped  bool // unreadable, listed instead (SkipUnreadable)
-	checksum string
-	mtimeNs  int64
-	mode     uint32
+	// Set by the reader (or the compressor that hashes a mapped file).
+	skipped bool // unreadable, listed instead (SkipUnreadable)
+	hashed  bool
+	sum     [16]byte
+	mtimeNs int64
+	mode    uint32
+}
+
+func (f *fileRec) setChecksum(c *archive.Checksum) {
+	copy(f.sum[:], c.Sum())
+	f.hashed = true
 }
 
 // part is one part of a file travelling through the stages.
@@ -48,38 +61,86 @@ type fileList struct {
 
 func (l *fileList) add(e walker.Entry, chunk int64) *fileRec {
 	n := archive.NumParts(e.Size, chunk)
-	f := &fileRec{Entry: e, nparts: n, parts: make([]archive.Part, n)}
+	f := &fileRec{Entry: e, nparts: n, parts: make([]archive.SidePart, n)}
+	for k := range f.parts {
+		f.parts[k].Archive = -1 // not stored yet
+	}
 	l.mu.Lock()
 	l.recs = append(l.recs, f)
 	l.mu.Unlock()
 	return f
 }
 
-// index builds the set's index from the finished records and fills res's totals.
-func (l *fileList) index(res *Result) (*archive.Index, error) {
-	ix := &archive.Index{Files: make([]archive.File, 0, len(l.recs))}
+// stored returns the stored files in path order, checks that each was
+// fully read and stored, and fills res's totals.
+func (l *fileList) stored(res *Result) ([]*fileRec, error) {
+	live := l.recs[:0]
 	for _, f := range l.recs {
 		if f.skipped {
 			continue
 		}
-		if f.checksum == "" {
+		if !f.hashed {
 			return nil, fmt.Errorf("%s: internal error: file was never fully read", f.Rel)
 		}
 		for k := range f.parts {
 			p := &f.parts[k]
-			if p.Dataset == "" {
+			if p.Archive < 0 {
 				return nil, fmt.Errorf("%s: internal error: part %d was never stored", f.Rel, k)
 			}
-			p.FileSize = archive.Ptr(f.Size)
-			p.Checksum = f.checksum
-			p.MtimeNs = archive.Ptr(f.mtimeNs)
-			p.Mode = archive.Ptr(f.mode)
 			res.Parts++
-			res.StoredBytes += *p.Stored
+			res.StoredBytes += p.Stored
 		}
 		res.Files++
 		res.RawBytes += f.Size
-		ix.Files = append(ix.Files, archive.File{Path: f.Rel, Parts: f.parts})
+		live = append(live, f)
 	}
-	return ix, nil
+	clear(l.recs[len(live):])
+	l.recs = live
+	sort.Slice(live, func(i, j int) bool { return live[i].Rel < live[j].Rel })
+	return live, nil
+}
+
+// indexes encodes the set's two indexes from the sorted records: the side
+// index and the JSON, one file at a time (no second copy of the whole
+// index as Go structures).
+func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	parts := make([]archive.Part, 0, 1)
+	for i, f := range recs {
+		parts = parts[:0]
+		for k, p := range f.parts {
+			parts = append(parts, jsonPart(f, k, p))
+		}
+		if err := archive.AppendIndexEntry(&b, i == 0, f.Rel, parts); err != nil {
+			return nil, nil, err
+		}
+	}
+	b.WriteString("\n}")
+	info = b.Bytes()
+	h := archive.SideHeader{Members: members, ChunkSize: chunk, InfoSum: xxh3.Hash(info)}
+	rand.Read(h.SetID[:])
+	var e archive.Entry
+	side, err = archive.EncodeSideIndex(h, len(recs), func(i int) *archive.Entry {
+		f := recs[i]
+		e = archive.Entry{Path: f.Rel, Size: f.Size, MtimeNs: f.mtimeNs, Mode: f.mode, Checksum: f.sum, Parts: f.parts}
+		return &e
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return side, info, nil
+}
+
+// jsonPart is part k of f as the JSON index spells it: the original's
+// keys only. What our readers need besides is in the side index.
+func jsonPart(f *fileRec, k int, p archive.SidePart) archive.Part {
+	jp := archive.Part{ArchiveNumber: p.Archive, Dataset: archive.DatasetName(f.Rel, k, f.nparts, p.Compressed)}
+	if f.nparts > 1 {
+		jp.Chunk = archive.Ptr(k)
+	}
+	if p.Compressed {
+		jp.Compression = archive.Blosc2Method()
+	}
+	return jp
 }

@@ -48,7 +48,6 @@ type File interface {
 
 // Result is what a successful run stored.
 type Result struct {
-	Index       *archive.Index
 	Walk        *walker.Stats
 	Files       int64
 	Parts       int64
@@ -239,23 +238,24 @@ func (r *run) startScan(ctx context.Context, g *errgroup.Group) (stop func()) {
 // OS at once (a forced GC; about 60,000 files and up).
 const bigIndex = 16 << 20
 
-// finish builds the index and finishes every writer with it.
+// finish builds the indexes and finishes every writer with them: the side
+// index as one more payload, the JSON as the root attribute.
 func (r *run) finish(ctx context.Context) (*Result, error) {
-	ix, err := r.files.index(r.res)
+	recs, err := r.files.stored(r.res)
 	if err != nil {
 		return nil, err
 	}
-	info, err := ix.Marshal()
+	side, info, err := indexes(recs, len(r.cfg.Writers), r.cfg.ChunkSize)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
-	r.res.Index = ix
 	r.res.HighWater = r.pool.HighWater()
+	r.files, recs = nil, nil
 	if len(info) >= bigIndex {
-		// Hand the marshalling's garbage (and the idle small buffers) back
-		// to the OS before the writers make their C copies of the index,
-		// so the two peaks do not add up: 100,000 files of 1 KiB peaked at
-		// 386 MB RSS without this.
+		// Hand the records, the encoders' garbage and the idle small
+		// buffers back to the OS before the writers make their C copies of
+		// the index, so the peaks do not add up: 100,000 files of 1 KiB
+		// peaked at 386 MB RSS without this.
 		debug.FreeOSMemory()
 	}
 	// One string shared by every writer, without copying info: the index
@@ -269,6 +269,9 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 			root.ChunkSize = r.cfg.ChunkSize
 		}
 		g.Go(func() error {
+			if _, err := w.Put(archive.SideIndexName, side, archive.DatasetAttrs{Compression: archive.MethodNone}); err != nil {
+				return fmt.Errorf("archive file %d: side index: %w", i, err)
+			}
 			if err := w.Finish(root); err != nil {
 				return fmt.Errorf("archive file %d: %w", i, err)
 			}

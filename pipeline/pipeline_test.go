@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zeebo/xxh3"
+
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
 )
@@ -84,6 +86,7 @@ func checkStored(t *testing.T, files map[string][]byte, fw []*fakeWriter, res *R
 	if len(ix.Files) != len(files) {
 		t.Fatalf("index has %d files, want %d", len(ix.Files), len(files))
 	}
+	side := checkSideIndex(t, fw, ix, chunk)
 	dec := blosc.NewDecoder()
 	var rawTotal int64
 	for _, f := range ix.Files {
@@ -91,15 +94,20 @@ func checkStored(t *testing.T, files map[string][]byte, fw []*fakeWriter, res *R
 		if !ok {
 			t.Fatalf("unexpected path %q in index", f.Path)
 		}
+		e := side[f.Path]
+		if e.Checksum != xxh3.Hash128(want).Bytes() || e.Size != int64(len(want)) || e.MtimeNs == 0 || e.Mode != 0o640 {
+			t.Errorf("%s: side index file facts %+v", f.Path, e)
+		}
+		if f.Parts[0].Checksum != "" || f.Parts[0].Offset != nil || f.Parts[0].Size != nil {
+			t.Errorf("%s: the JSON index carries more than the original's keys: %+v", f.Path, f.Parts[0])
+		}
 		nparts := archive.NumParts(int64(len(want)), chunk)
 		if len(f.Parts) != nparts {
 			t.Fatalf("%s: %d parts, want %d", f.Path, len(f.Parts), nparts)
 		}
 		var got []byte
 		for k, p := range f.Parts {
-			if p.Checksum != archive.ChecksumOf(want) || *p.FileSize != int64(len(want)) || p.MtimeNs == nil || *p.Mode != 0o640 {
-				t.Errorf("%s part %d: file facts %q %v %v", f.Path, k, p.Checksum, *p.FileSize, *p.Mode)
-			}
+			sp := e.Parts[k]
 			if p.Dataset != archive.DatasetName(f.Path, k, nparts, p.Compressed()) {
 				t.Errorf("%s part %d: dataset %q", f.Path, k, p.Dataset)
 			}
@@ -111,15 +119,15 @@ func checkStored(t *testing.T, files map[string][]byte, fw []*fakeWriter, res *R
 			if (a.Compression == archive.MethodBlosc2) != p.Compressed() || a.NumChunks != nparts || (nparts > 1 && a.Chunk != k) {
 				t.Errorf("%s: dataset attrs %+v", p.Dataset, a)
 			}
-			if *p.Stored != int64(len(payload)) {
-				t.Errorf("%s: stored_size %d, payload %d", p.Dataset, *p.Stored, len(payload))
+			if sp.Stored != int64(len(payload)) {
+				t.Errorf("%s: stored size %d, payload %d", p.Dataset, sp.Stored, len(payload))
 			}
-			if len(payload) > 0 && p.Offset == nil {
+			if len(payload) > 0 && sp.Offset < 0 {
 				t.Errorf("%s: no offset", p.Dataset)
 			}
 			part := payload
 			if p.Compressed() {
-				if len(payload) >= int(*p.Size) {
+				if len(payload) >= int(sp.Raw) {
 					t.Errorf("%s: compressed payload not smaller than raw", p.Dataset)
 				}
 				var err error
@@ -128,8 +136,8 @@ func checkStored(t *testing.T, files map[string][]byte, fw []*fakeWriter, res *R
 					t.Fatalf("%s: %v", p.Dataset, err)
 				}
 			}
-			if int64(len(part)) != *p.Size {
-				t.Errorf("%s: size %d, decoded %d", p.Dataset, *p.Size, len(part))
+			if int64(len(part)) != sp.Raw {
+				t.Errorf("%s: size %d, decoded %d", p.Dataset, sp.Raw, len(part))
 			}
 			got = append(got, part...)
 		}
@@ -389,4 +397,50 @@ func TestRunVanished(t *testing.T) {
 	if err == nil || !containsAll(err.Error(), "gone", "no such file") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// checkSideIndex checks that every writer holds the same side index, that
+// it lists what the JSON index lists, and returns its entries by path.
+func checkSideIndex(t *testing.T, fw []*fakeWriter, ix *archive.Index, chunk int64) map[string]archive.Entry {
+	t.Helper()
+	side := fw[0].dsets[archive.SideIndexName]
+	sizes := make([]int64, len(fw))
+	for i, w := range fw {
+		if !bytes.Equal(w.dsets[archive.SideIndexName], side) {
+			t.Fatalf("writer %d: side index missing or different from writer 0's", i)
+		}
+		sizes[i] = w.offset
+	}
+	x, err := archive.OpenSideIndex(func(dst []byte, off int64) error {
+		copy(dst, side[off:])
+		return nil
+	}, int64(len(side)), sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Header.ChunkSize != chunk || x.Header.Files != int64(len(ix.Files)) || x.Header.InfoSum != xxh3.HashString(fw[0].root.Info) {
+		t.Errorf("side index header %+v", x.Header)
+	}
+	out := map[string]archive.Entry{}
+	i := 0
+	err = x.Each(func(e *archive.Entry) error {
+		f := ix.Files[i]
+		i++
+		out[e.Path] = *e
+		if e.Path != f.Path || len(e.Parts) != len(f.Parts) {
+			t.Errorf("side index entry %+v, JSON %+v", e, f)
+			return nil
+		}
+		for k, p := range e.Parts {
+			jp := f.Parts[k]
+			if p.Archive != jp.ArchiveNumber || p.Compressed != jp.Compressed() || e.Dataset(k) != jp.Dataset {
+				t.Errorf("%s part %d: side index %+v, JSON %+v", e.Path, k, p, jp)
+			}
+		}
+		return nil
+	})
+	if err != nil || i != len(ix.Files) {
+		t.Errorf("side index walk: %d entries, %v", i, err)
+	}
+	return out
 }

@@ -100,7 +100,7 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 		}
 		if last {
 			if !hashLater {
-				f.checksum = h.String()
+				f.setChecksum(h)
 			}
 			f.mtimeNs, _ = archive.MtimeNs(before.ModTime()) // the walk noted a clamp
 			f.mode = uint32(before.Mode().Perm())

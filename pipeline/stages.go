@@ -86,7 +86,7 @@ func (r *run) encodeMapped(enc *blosc.Encoder, p *part) error {
 		if p.hash {
 			h := archive.NewChecksum()
 			h.Write(p.src)
-			p.file.checksum = h.String()
+			p.file.setChecksum(h)
 		}
 		if out, err = enc.EncodeAll(p.src, p.dst.B[:0]); err != nil {
 			return fmt.Errorf("compressing part %d: %w", p.k, err)
@@ -143,22 +143,7 @@ func (r *run) put(n int, w archive.Writer, p *part) error {
 		return fmt.Errorf("%s: storing %s in archive file %d: %w", f.Path, p.dataset, n, err)
 	}
 	size := r.partLen(f, p.k)
-	rec := archive.Part{
-		ArchiveNumber: n,
-		Dataset:       p.dataset,
-		Size:          archive.Ptr(size),
-		Stored:        archive.Ptr(int64(len(p.payload))),
-	}
-	if f.nparts > 1 {
-		rec.Chunk = archive.Ptr(p.k)
-	}
-	if p.comp {
-		rec.Compression = archive.Blosc2Method()
-	}
-	if off >= 0 {
-		rec.Offset = archive.Ptr(off)
-	}
-	f.parts[p.k] = rec
+	f.parts[p.k] = archive.SidePart{Archive: n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
 	r.res.Archives[n].Parts++ // only this writer's goroutine touches entry n
 	r.res.Archives[n].Stored += int64(len(p.payload))
 	r.cfg.Progress.Stored(size)

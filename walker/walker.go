@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -154,6 +155,11 @@ func (w *walk) dir(path, rel string, ancestors []fileID) error {
 func (w *walk) classify(dir, rel string, d os.DirEntry, ancestors []fileID) (c child, ok bool, err error) {
 	name := d.Name()
 	c = child{name: name, path: filepath.Join(dir, name), rel: joinRel(rel, name)}
+	if strings.HasSuffix(c.path, "/"+c.rel) || c.path == c.rel {
+		// One allocation for both: create keeps every entry until the
+		// index is written (a million paths).
+		c.rel = c.path[len(c.path)-len(c.rel):]
+	}
 	if w.o.Exclude != nil && w.o.Exclude(dir, name) {
 		return c, false, nil
 	}

@@ -136,3 +136,15 @@ func fixtureDir(t *testing.T) string {
 	}
 	return dir
 }
+
+// withInfo is r's root attributes with the JSON index read in.
+func withInfo(t *testing.T, r *Reader) archive.RootAttrs {
+	t.Helper()
+	root := r.Root()
+	info, err := r.Info()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root.Info = info
+	return root
+}

@@ -28,6 +28,7 @@ type Reader struct {
 	size    int64
 	members map[string]*zip.File
 	root    archive.RootAttrs
+	info    string                          // the JSON index
 	attrs   map[string]archive.DatasetAttrs // from the index, by dataset
 
 	mu     sync.RWMutex // Close waits for reads in flight
@@ -71,7 +72,7 @@ func open(path string, f *os.File) (*Reader, error) {
 		if err != nil {
 			return nil, err
 		}
-		r.root.Info = string(info)
+		r.info = string(info)
 		delete(r.members, archive.AttrInfo) // the index is not a dataset
 	}
 	if err := r.readRoot(zr.Comment); err != nil {
@@ -86,7 +87,7 @@ func open(path string, f *os.File) (*Reader, error) {
 // index gives this file's datasets (or the _<n> of the file name), and
 // Description, Version and ChunkSize stay empty: nothing records them.
 func (r *Reader) readRoot(text string) error {
-	lx := looseIndex(r.root.Info)
+	lx := looseIndex(r.info)
 	r.attrs = lx.attrs
 	var c comment
 	if text != "" && json.Unmarshal([]byte(text), &c) == nil && c.Version != "" {
@@ -167,6 +168,22 @@ func looseIndex(info string) loose {
 
 // Root returns the root attributes read at Open.
 func (r *Reader) Root() archive.RootAttrs { return r.root }
+
+// Info returns the index member read at Open ("" if there is none).
+func (r *Reader) Info() (string, error) { return r.info, nil }
+
+// Size is the file's size at Open.
+func (r *Reader) Size() int64 { return r.size }
+
+// PayloadAt reads size bytes at off with pread. No CRC-32 is checked: the
+// caller reads by the side index, whose file checksums cover the bytes.
+func (r *Reader) PayloadAt(off, size int64, dst []byte) ([]byte, error) {
+	dst, err := archive.ReadPayloadAt(r.f, r.size, off, size, dst)
+	if err != nil {
+		return dst, fmt.Errorf("zipsink: %s: %w", r.path, err)
+	}
+	return dst, nil
+}
 
 // Stat describes a member. Its attributes come from the index, as a zip
 // has nowhere to keep them; they are zero for a member the index lacks.

@@ -46,7 +46,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if got := r.Root(); got != root {
+	if got := withInfo(t, r); got != root {
 		t.Errorf("root = %+v, want %+v", got, root)
 	}
 	for _, s := range ss {
@@ -135,7 +135,7 @@ func TestReadFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer r.Close()
-			root := r.Root()
+			root := withInfo(t, r)
 			if root.NumFiles != 2 || root.FileNumber != n {
 				t.Errorf("root: file %d of %d, want %d of 2", root.FileNumber, root.NumFiles, n)
 			}

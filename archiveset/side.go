@@ -1,0 +1,219 @@
+package archiveset
+
+// Sets with a side index: opening its copies, reading files from it.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+)
+
+// openSide opens the side index of every member. The copies must be
+// identical (same set and run); a damaged copy is passed over for another
+// (noted in SideNote), and when none is usable the set is read through its
+// JSON index instead, saying so in SideNote.
+func (s *Set) openSide() error {
+	sizes := make([]int64, len(s.Members))
+	for i, m := range s.Members {
+		if m == nil { // lost (OpenOptions.Partial): its parts are never read
+			sizes[i] = math.MaxInt64
+			continue
+		}
+		sizes[i] = m.R.Size()
+	}
+	var copies []*archive.SideIndex
+	var owners, damaged []string
+	for _, m := range s.Members {
+		if m == nil {
+			continue
+		}
+		x, span, err := openSideCopy(m, sizes)
+		if err != nil {
+			damaged = append(damaged, fmt.Sprintf("%s: %v", m.Path, err))
+			continue
+		}
+		for i, c := range copies {
+			if !archive.SameSideIndex(c, x) {
+				return fmt.Errorf("member %s has a different side index than %s (another set or another run): not a member of the same set", m.Path, owners[i])
+			}
+		}
+		copies, owners = append(copies, x), append(owners, m.Path)
+		s.sideSpans = append(s.sideSpans, span)
+	}
+	if len(copies) == 0 {
+		s.SideNote = fmt.Sprintf("no usable side index (%s): reading the JSON index instead", strings.Join(damaged, "; "))
+		s.sideSpans = nil
+		return nil
+	}
+	if h := copies[0].Header; h.ChunkSize != s.first().root.ChunkSize {
+		return fmt.Errorf("%s: the side index records split size %d, the root attributes %d: inconsistent archive", owners[0], h.ChunkSize, s.first().root.ChunkSize)
+	}
+	if len(damaged) > 0 {
+		s.SideNote = fmt.Sprintf("damaged side index copy (%s): using the copy in %s", strings.Join(damaged, "; "), owners[0])
+	}
+	s.Side = copies[0]
+	s.Side.Copies = copies[1:]
+	return nil
+}
+
+// openSideCopy opens the side index stored in member m.
+func openSideCopy(m *Member, sizes []int64) (*archive.SideIndex, archive.Span, error) {
+	info, err := m.R.Stat(archive.SideIndexName)
+	if err != nil {
+		return nil, archive.Span{}, err
+	}
+	if info.Offset < 0 {
+		return nil, archive.Span{}, fmt.Errorf("%w: not stored contiguously", archive.ErrSideIndex)
+	}
+	read := func(dst []byte, off int64) error {
+		if off < 0 || off+int64(len(dst)) > info.Size {
+			return fmt.Errorf("%w: read of %d bytes at %d past its end", archive.ErrSideIndex, len(dst), off)
+		}
+		_, err := m.R.PayloadAt(info.Offset+off, int64(len(dst)), dst[:0])
+		return err
+	}
+	x, err := archive.OpenSideIndex(read, info.Size, sizes)
+	span := archive.Span{Off: info.Offset, End: info.Offset + info.Size, Archive: int32(m.Number), Entry: -1}
+	return x, span, err
+}
+
+// Len is the number of archived files.
+func (s *Set) Len() int64 {
+	if s.Side != nil {
+		return s.Side.Header.Files
+	}
+	return int64(len(s.Files))
+}
+
+// Walk hands every file to fn in path order. The File is fn's to keep.
+// With a side index the entries are decoded a block at a time, so memory
+// does not grow with the set; a damaged block (in every copy) ends the
+// walk with an error wrapping archive.ErrSideIndex.
+func (s *Set) Walk(ctx context.Context, fn func(*File) error) error {
+	if s.Side == nil {
+		for i := range s.Files {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(&s.Files[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	var es []archive.Entry
+	prev, n := "", 0
+	for b := range s.Side.Blocks() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		if es, err = s.Side.Block(b, es[:0]); err != nil {
+			return s.sideErr(err)
+		}
+		for k := range es {
+			if err := archive.CheckOrder(prev, es[k].Path, n > 0); err != nil {
+				return s.sideErr(err)
+			}
+			prev = es[k].Path
+			n++
+			if err := fn(fileOf(&es[k])); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Set) sideErr(err error) error {
+	if errors.Is(err, archive.ErrSideIndex) {
+		return fmt.Errorf("%s: %w (refusing the set; the JSON index %s is still there for other readers)", s.first().Path, err, archive.AttrInfo)
+	}
+	return fmt.Errorf("%s: side index: %w", s.first().Path, err)
+}
+
+// Lookup returns the file archived under path, or nil. With a side index
+// it reads only the one block that can hold path.
+func (s *Set) Lookup(path string) (*File, error) {
+	if s.Side == nil {
+		i, ok := findPath(s.Files, path)
+		if !ok {
+			return nil, nil
+		}
+		return &s.Files[i], nil
+	}
+	e, ok, err := s.Side.Find(path)
+	if err != nil {
+		return nil, s.sideErr(err)
+	}
+	if !ok {
+		return nil, nil
+	}
+	return fileOf(&e), nil
+}
+
+// fileOf is a side index entry as a File; the decoder has checked its
+// parts against the members' sizes and the split size.
+func fileOf(e *archive.Entry) *File {
+	sum, mtime, mode := e.Checksum, e.MtimeNs, e.Mode
+	f := &File{Path: e.Path, Size: e.Size, Checksum: sum[:], MtimeNs: &mtime, Mode: &mode, Parts: make([]Part, len(e.Parts))}
+	for k, sp := range e.Parts {
+		p := &f.Parts[k]
+		p.ArchiveNumber, p.Dataset = sp.Archive, e.Dataset(k)
+		if len(e.Parts) > 1 {
+			p.Chunk = archive.Ptr(k)
+		}
+		if sp.Compressed {
+			p.Compression = archive.Blosc2Method()
+		}
+		p.Stored, p.Raw, p.At = sp.Stored, sp.Raw, sp.Offset
+		f.Stored += sp.Stored
+	}
+	return f
+}
+
+// CheckSpans refuses a set in which two payloads, or a payload and a side
+// index, claim the same bytes of a member file. Only sets with a side index
+// are checked here (the JSON layout check stats each dataset instead).
+func (s *Set) CheckSpans(ctx context.Context) error {
+	if s.Side == nil {
+		return nil
+	}
+	spans := make([]archive.Span, 0, s.Side.Header.Parts+int64(len(s.sideSpans)))
+	spans = append(spans, s.sideSpans...)
+	n := int32(0)
+	err := s.Walk(ctx, func(f *File) error {
+		for _, p := range f.Parts {
+			if s.Members[p.ArchiveNumber] == nil {
+				continue // lost (OpenOptions.Partial): never read
+			}
+			spans = append(spans, archive.Span{Off: p.At, End: p.At + p.Stored, Archive: int32(p.ArchiveNumber), Entry: n})
+		}
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	o := archive.CheckOverlaps(spans)
+	if o == nil {
+		return nil
+	}
+	return s.sideErr(fmt.Errorf("%w: %s and %s claim the same bytes of %s (%d..%d and %d..%d)", archive.ErrSideIndex,
+		s.spanOwner(o.A), s.spanOwner(o.B), s.Members[o.A.Archive].Path, o.A.Off, o.A.End, o.B.Off, o.B.End))
+}
+
+func (s *Set) spanOwner(sp archive.Span) string {
+	if sp.Entry < 0 {
+		return "the side index"
+	}
+	e, err := s.Side.EntryAt(int(sp.Entry))
+	if err != nil {
+		return fmt.Sprintf("entry %d", sp.Entry)
+	}
+	return e.Path
+}

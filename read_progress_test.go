@@ -64,7 +64,8 @@ func TestReadProgressLogLines(t *testing.T) {
 			t.Fatalf("%q: exit %d\n%s%s", c.args, r.code, r.stdout, r.stderr)
 		}
 		prefix := "hdf5vault " + c.args[0] + ": "
-		for _, want := range []string{prefix + "checking the layout ", " of 1500 files", prefix + c.verb + " "} {
+		// (Opening a side-indexed set is too quick to be sure of a line.)
+		for _, want := range []string{" of 1500 files", prefix + c.verb + " "} {
 			if !strings.Contains(r.stderr, want) {
 				t.Errorf("%s: no %q on stderr:\n%s", c.args[0], want, r.stderr)
 			}
@@ -110,7 +111,7 @@ func TestReadProgressBarOnTerminal(t *testing.T) {
 			}
 			continue
 		}
-		for _, want := range []string{"\rhdf5vault verify: reading the index", "\rhdf5vault verify: checking the layout [",
+		for _, want := range []string{"\rhdf5vault verify: reading the index",
 			"\rhdf5vault verify: verifying [",
 			" of 1500 files, ", "\x1b[K\r\x1b[K" + summary} {
 			if !strings.Contains(s, want) {

@@ -313,3 +313,22 @@ func TestBitFlipSweepOriginal(t *testing.T) {
 	rs := runSweep(t, src, members, sweepCases(2, sweepSize(t, 40), memberSizes(t, members)))
 	checkSweep(t, rs, members, src)
 }
+
+// TestCrashingMetadataIsDamage: one byte of the original's single.h5 that
+// makes libhdf5 die of SIGSEGV opening it. Every read command reports the
+// member as damaged (exit 3) instead of dying with a Go crash dump.
+func TestCrashingMetadataIsDamage(t *testing.T) {
+	needFixtures(t)
+	_, c := copySet(t, []string{filepath.Join(fixtures, "archives", "single.h5")})
+	b, err := os.ReadFile(c[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[990] ^= 0xdf
+	if err := os.WriteFile(c[0], b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(fixtures, "tree")
+	readCmds(t, src, c, "Images/A01/field1_C01.tif", map[string]int{"verify": 3, "ls": 3, "cat": 3, "check": 3, "unpack": 3},
+		c[0], "damaged HDF5 metadata (libhdf5 crashed reading it)")
+}

@@ -189,13 +189,23 @@ func crashed(ee *exec.ExitError, stderr string) bool {
 	return ee.ExitCode() == 2 && strings.Contains(stderr, "signal arrived during cgo execution")
 }
 
-// open runs Open's libhdf5 calls on path in the child.
-func (p *prober) open(path string) error {
-	return p.do([]string{probeOpen, path}, func(r *bufio.Reader) (bool, error) {
-		s := &scan{entries: map[string]scanEntry{}}
-		err := readScan(r, s)
-		return s.end, err
+// open has the child open path and read its root attributes.
+func (p *prober) open(path string) (archive.RootAttrs, error) {
+	var root archive.RootAttrs
+	var refused error
+	err := p.do([]string{probeOpen, path}, func(r *bufio.Reader) (bool, error) {
+		var complete bool
+		var err error
+		root, refused, complete, err = readRootAnswer(r)
+		return complete, err
 	})
+	if errors.Is(err, errCrashed) {
+		return root, fmt.Errorf("h5sink: open %s: %w", path, err)
+	}
+	if err == nil {
+		err = refused
+	}
+	return root, err
 }
 
 // read has the child read a non-contiguous payload of size bytes into dst.
@@ -263,7 +273,15 @@ func answer(req []string) int {
 	}
 	switch mode {
 	case probeOpen:
-		writeEnd(os.Stdout, err)
+		var b []byte
+		if err != nil {
+			b = appendBlob([]byte{1}, err.Error())
+		} else {
+			b = appendRoot([]byte{0}, r.root)
+		}
+		if _, err := os.Stdout.Write(b); err != nil {
+			return 1
+		}
 		return 0
 	case probeScan:
 		if err != nil {
@@ -288,9 +306,7 @@ func answer(req []string) int {
 			err = fmt.Errorf("dataset %q holds %d bytes, not %s", req[2], len(b), req[3])
 		}
 		if err != nil {
-			msg := []byte(err.Error())[:min(len(err.Error()), maxRecErr)]
-			b = binary.LittleEndian.AppendUint32([]byte{1}, uint32(len(msg)))
-			b = append(b, msg...)
+			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
 		} else {
 			b = append([]byte{0}, b...)
 		}
@@ -301,6 +317,58 @@ func answer(req []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "%s: unknown request %q\n", ProbeArg, mode)
 	return 2
+}
+
+// The answer to open: status 0 and the root attributes (three strings,
+// then chunk size, number of files and file number as i64), or status 1
+// and why libhdf5 refused the file (damage: the file exists and opened).
+func appendRoot(b []byte, r archive.RootAttrs) []byte {
+	for _, s := range []string{r.Description, r.Version, r.Info} {
+		b = appendBlob(b, s)
+	}
+	for _, v := range []int64{r.ChunkSize, int64(r.NumFiles), int64(r.FileNumber)} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	}
+	return b
+}
+
+// maxRootString bounds a root attribute read back from the child; the
+// index of a million files is a few hundred MB.
+const maxRootString = 1 << 31
+
+// readRootAnswer reads the answer to open; complete is false when the
+// stream ends inside it (the child died).
+func readRootAnswer(r *bufio.Reader) (root archive.RootAttrs, refused error, complete bool, err error) {
+	status, err := r.ReadByte()
+	if err != nil {
+		return root, nil, false, truncated(err)
+	}
+	if status != 0 {
+		msg, err := readBlob(r, maxRecErr)
+		if err != nil || msg == nil {
+			return root, nil, false, err
+		}
+		return root, archive.Damaged(errors.New(string(msg))), true, nil
+	}
+	for _, dst := range []*string{&root.Description, &root.Version, &root.Info} {
+		b, err := readBlob(r, maxRootString)
+		if err != nil || b == nil {
+			return root, nil, false, err
+		}
+		*dst = string(b)
+	}
+	var n [24]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return root, nil, false, truncated(err)
+	}
+	le := binary.LittleEndian
+	root.ChunkSize, root.NumFiles, root.FileNumber = int64(le.Uint64(n[0:])), int(int64(le.Uint64(n[8:]))), int(int64(le.Uint64(n[16:])))
+	return root, nil, true, nil
+}
+
+func appendBlob(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
 }
 
 // Requests are a u32 count of words, each a u32 length and its bytes.

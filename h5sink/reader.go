@@ -30,8 +30,9 @@ type Reader struct {
 	fd   *os.File
 	root archive.RootAttrs
 
-	mu   sync.RWMutex // Close waits for reads in flight
-	file C.hid_t      // -1 once closed
+	mu     sync.RWMutex // Close waits for reads in flight
+	closed bool
+	file   C.hid_t // libhdf5's handle; -1 when the probe child reads the metadata
 
 	probe    *prober   // nil: per-dataset libhdf5 calls run in this process
 	scanOnce sync.Once // the scan child runs at the first Stat
@@ -44,32 +45,44 @@ type Reader struct {
 var _ archive.Reader = (*Reader)(nil)
 
 // Open opens an HDF5 archive file and reads its root attributes. After
-// UseProbe, a child process makes the same libhdf5 calls first (probe.go).
+// UseProbe, the probe child makes every libhdf5 call on the file and this
+// process makes none (probe.go).
 func Open(path string) (*Reader, error) {
 	p := probe.Load()
-	if p != nil {
-		if err := p.open(path); err != nil {
-			return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
-		}
+	if p == nil {
+		return openDirect(path)
 	}
-	r, err := openDirect(path)
+	fd, size, err := openFD(path)
 	if err != nil {
 		return nil, err
 	}
-	r.probe = p
-	return r, nil
+	root, err := p.open(path)
+	if err != nil {
+		fd.Close()
+		return nil, err
+	}
+	return &Reader{path: path, size: size, fd: fd, root: root, file: -1, probe: p}, nil
 }
 
-// openDirect opens path with libhdf5 in this process.
-func openDirect(path string) (*Reader, error) {
+// openFD opens path for the payload reads and returns its size.
+func openFD(path string) (*os.File, int64, error) {
 	fd, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
+		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, err)
 	}
 	st, err := fd.Stat()
 	if err != nil {
 		fd.Close()
-		return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
+		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, err)
+	}
+	return fd, st.Size(), nil
+}
+
+// openDirect opens path with libhdf5 in this process.
+func openDirect(path string) (*Reader, error) {
+	fd, size, err := openFD(path)
+	if err != nil {
+		return nil, err
 	}
 	cpath, free := cstr(path)
 	defer free()
@@ -79,7 +92,7 @@ func openDirect(path string) (*Reader, error) {
 		fd.Close()
 		return nil, fmt.Errorf("h5sink: open %s: not a readable HDF5 file (truncated or damaged?): %w", path, archive.Damaged(e.err()))
 	}
-	r := &Reader{path: path, size: st.Size(), fd: fd, file: id}
+	r := &Reader{path: path, size: size, fd: fd, file: id}
 	if r.root, err = readRoot(id); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("h5sink: open %s: %w", path, archive.Damaged(err))
@@ -202,7 +215,7 @@ func (r *Reader) stat(dataset string, attrs bool) (archive.DatasetInfo, dsetInfo
 	fail := func(err error) (archive.DatasetInfo, dsetInfo, error) {
 		return archive.DatasetInfo{}, dsetInfo{}, fmt.Errorf("h5sink: %s: dataset %q: %w", r.path, dataset, err)
 	}
-	if r.file < 0 {
+	if r.closed {
 		return archive.DatasetInfo{}, dsetInfo{}, fmt.Errorf("h5sink: %s: reader is closed", r.path)
 	}
 	if strings.IndexByte(dataset, 0) >= 0 {
@@ -211,10 +224,13 @@ func (r *Reader) stat(dataset string, attrs bool) (archive.DatasetInfo, dsetInfo
 	var d dsetInfo
 	var a archive.DatasetAttrs
 	var err error
-	if r.probe != nil && !attrs {
-		d, err = r.scanned(dataset)
-	} else {
+	switch {
+	case r.probe == nil:
 		d, a, err = r.statDirect(dataset, attrs)
+	case attrs:
+		err = errors.New("attributes are not read through the probe child")
+	default:
+		d, err = r.scanned(dataset)
 	}
 	if err != nil {
 		return fail(err)
@@ -341,13 +357,17 @@ func (r *Reader) readLibrary(dataset string, info archive.DatasetInfo, filtered 
 func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.file < 0 {
+	if r.closed {
 		return nil
+	}
+	r.closed = true
+	ferr := r.fd.Close()
+	if r.file < 0 {
+		return ferr
 	}
 	var e errBuf
 	rc := C.hv_fclose(r.file, e.ptr())
 	r.file = -1
-	ferr := r.fd.Close()
 	if rc < 0 {
 		return fmt.Errorf("h5sink: close %s: %w", r.path, e.err())
 	}

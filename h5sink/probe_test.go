@@ -1,6 +1,7 @@
 package h5sink
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -180,4 +181,20 @@ func TestProbeCancel(t *testing.T) {
 	if _, err := Open(filepath.Join(fixtureDir(t), "single.h5")); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Open after cancel: %v", err)
 	}
+}
+
+// FuzzProbeAnswers: the parsers of the child's answers and requests never
+// panic, and never allocate what a length field merely claims.
+func FuzzProbeAnswers(f *testing.F) {
+	f.Add(appendRoot([]byte{0}, sampleRoot(2, 1)))
+	f.Add(appendBlob([]byte{1}, "refused"))
+	f.Add([]byte{recDset, 1, 0, 0, 0, 'a'})
+	f.Add([]byte{recEnd, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0x7f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := &scan{entries: map[string]scanEntry{}}
+		readScan(bytes.NewReader(b), s)
+		readRootAnswer(bufio.NewReader(bytes.NewReader(b)))
+		readRequest(bytes.NewReader(b))
+	})
 }

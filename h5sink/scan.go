@@ -5,6 +5,7 @@ import "C"
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -46,6 +47,10 @@ type scan struct {
 // Record framing (shim.h). A name is at most a path through the file; the
 // bound only stops a garbled stream from allocating much.
 const (
+	recDset    = C.HV_REC_DSET
+	recErr     = C.HV_REC_ERR
+	recLink    = C.HV_REC_LINK
+	recEnd     = C.HV_REC_END
 	recDsetLen = int(unsafe.Sizeof(C.hv_rec_dset{}))
 	maxRecName = 1 << 20
 	maxRecErr  = C.HV_ERRLEN
@@ -62,7 +67,7 @@ func readScan(r io.Reader, s *scan) error {
 			}
 			return err
 		}
-		if head[0] == C.HV_REC_END {
+		if head[0] == recEnd {
 			var rc [4]byte
 			if _, err := io.ReadFull(br, rc[:]); err != nil {
 				return truncated(err)
@@ -86,19 +91,19 @@ func readScan(r io.Reader, s *scan) error {
 		}
 		var e scanEntry
 		switch head[0] {
-		case C.HV_REC_DSET:
+		case recDset:
 			var b [recDsetLen]byte
 			if _, err := io.ReadFull(br, b[:]); err != nil {
 				return truncated(err)
 			}
 			e.info = decodeDset(b[:])
-		case C.HV_REC_ERR:
+		case recErr:
 			msg, err := readBlob(br, maxRecErr)
 			if err != nil {
 				return err
 			}
 			e.err = string(msg)
-		case C.HV_REC_LINK:
+		case recLink:
 			e.link = true
 		default:
 			return fmt.Errorf("scan: unknown record kind %d", head[0])
@@ -116,7 +121,8 @@ func decodeDset(b []byte) dsetInfo {
 	}
 }
 
-// readBlob reads a u32 length and that many bytes, at most limit.
+// readBlob reads a u32 length and that many bytes, at most limit; nil and
+// no error when the stream ends first.
 func readBlob(r io.Reader, limit int) ([]byte, error) {
 	var n [4]byte
 	if _, err := io.ReadFull(r, n[:]); err != nil {
@@ -126,11 +132,15 @@ func readBlob(r io.Reader, limit int) ([]byte, error) {
 	if int64(l) > int64(limit) {
 		return nil, fmt.Errorf("scan: a record of %d bytes (limit %d)", l, limit)
 	}
-	b := make([]byte, l)
-	if _, err := io.ReadFull(r, b); err != nil {
+	// Grown as bytes arrive, never to the length a stream merely claims.
+	var b bytes.Buffer
+	if _, err := io.CopyN(&b, r, int64(l)); err != nil {
 		return nil, truncated(err)
 	}
-	return b, nil
+	if b.Len() == 0 {
+		return []byte{}, nil // present, empty: nil means the stream ended
+	}
+	return b.Bytes(), nil
 }
 
 // truncated: a stream that ends inside a record is a child that died
@@ -145,11 +155,11 @@ func truncated(err error) error {
 // writeEnd writes an end record: the end of an open, or of a scan that
 // could not start (cause not nil).
 func writeEnd(w io.Writer, cause error) {
-	b := []byte{C.HV_REC_END, 0, 0, 0, 0}
+	b := []byte{recEnd, 0, 0, 0, 0}
 	var msg []byte
 	if cause != nil {
 		msg = []byte(cause.Error())[:min(len(cause.Error()), maxRecErr)]
-		b = []byte{C.HV_REC_END, 0xff, 0xff, 0xff, 0xff}
+		b = []byte{recEnd, 0xff, 0xff, 0xff, 0xff}
 	}
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(msg)))
 	w.Write(append(b, msg...))

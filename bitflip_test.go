@@ -285,7 +285,7 @@ func memberSizes(t *testing.T, members []string) []int64 {
 // (and its source) in DIR, HDF5VAULT_SWEEP_SET=DIR sweeps a kept one again.
 func TestBitFlipSweepOurs(t *testing.T) {
 	src, members := sweepSet(t)
-	rs := runSweep(t, src, members, sweepCases(1, sweepSize(t, 40), memberSizes(t, members)))
+	rs := runSweep(t, src, members, sweepCases(1, sweepSize(t, 30), memberSizes(t, members)))
 	checkSweep(t, rs, members, src)
 }
 
@@ -315,7 +315,7 @@ func TestBitFlipSweepOriginal(t *testing.T) {
 		members = append(members, filepath.Join(fixtures, "archives", n))
 	}
 	src := filepath.Join(fixtures, "tree")
-	rs := runSweep(t, src, members, sweepCases(2, sweepSize(t, 20), memberSizes(t, members)))
+	rs := runSweep(t, src, members, sweepCases(2, sweepSize(t, 15), memberSizes(t, members)))
 	checkSweep(t, rs, members, src)
 }
 

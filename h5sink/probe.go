@@ -273,11 +273,15 @@ func answer(req []string) int {
 	}
 	switch mode {
 	case probeOpen:
+		root := r.root
+		if err == nil {
+			root.Info, err = r.Info() // Open leaves it to Info; the parent gets it here
+		}
 		var b []byte
 		if err != nil {
 			b = appendBlob([]byte{1}, err.Error())
 		} else {
-			b = appendRoot([]byte{0}, r.root)
+			b = appendRoot([]byte{0}, root)
 		}
 		if _, err := os.Stdout.Write(b); err != nil {
 			return 1

@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/h5sink"
 	"github.com/urfave/cli/v2"
 )
 
@@ -28,11 +29,15 @@ const (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == h5sink.ProbeArg {
+		os.Exit(h5sink.ProbeMain(os.Args[2:])) // a child of a read command (h5sink/probe.go)
+	}
 	stopProfile := startProfile()
 	// SIGHUP (the terminal or ssh session went away) is an interruption
 	// like the others: stop every stage and remove temporary files, rather
 	// than die at once with them left behind.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	stopProbe := useProbe(ctx)
 	err := newApp().RunContext(ctx, os.Args)
 	interrupted := ctx.Err() != nil
 	if interrupted && errors.Is(err, context.Canceled) {
@@ -40,9 +45,22 @@ func main() {
 		err = fmt.Errorf("interrupted: %v", context.Cause(ctx))
 	}
 	stop()
+	stopProbe()
 	code := exitCode(err, interrupted)
 	stopProfile()
 	os.Exit(code)
+}
+
+// useProbe has libhdf5 read archive metadata in a child process first, so
+// that damage that crashes it is reported instead of killing this process.
+// The returned func ends the child.
+func useProbe(ctx context.Context) (stop func()) {
+	exe, err := os.Executable()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hdf5vault: warning: damaged HDF5 metadata may crash this run:", err)
+		return func() {}
+	}
+	return h5sink.UseProbe(ctx, exe)
 }
 
 // startProfile writes a CPU profile to $HDF5VAULT_CPUPROFILE when it is set:

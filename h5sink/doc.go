@@ -57,16 +57,30 @@
 //
 // Open reads the root attributes (NumFiles reads as 1 when absent). Stat
 // opens the dataset, checks that it is 1-D with 8-bit integer elements
-// (signed or unsigned), and reports size, offset and attributes; datasets
-// with raw data in external files or with a virtual layout are refused, as
-// they would make the reader open other files. ReadPayload reads a
-// contiguous payload with pread at its offset, outside the library lock, so
-// concurrent reads run in parallel, after checking that offset+size lies
-// inside the file: a truncated archive is an error, never a short payload.
-// Chunked or compact payloads go through H5Dread, bounded by the file size
-// (or, when filtered, by the largest possible payload) before anything is
-// allocated. A Reader is safe for concurrent use; Close waits for reads in
-// flight.
+// (signed or unsigned), and reports size and offset; it does not read the
+// dataset's attributes (the index says what they say, and damaged attribute
+// messages were where libhdf5 crashed most; Attrs reads them for tests).
+// Datasets with raw data in external files or with a virtual layout are
+// refused, as they would make the reader open other files. ReadPayload
+// reads a contiguous payload with pread at its offset, outside the library
+// lock, so concurrent reads run in parallel, after checking that offset+size
+// lies inside the file: a truncated archive is an error, never a short
+// payload. Chunked or compact payloads go through H5Dread, bounded by the
+// file size (or, when filtered, by the largest possible payload) before
+// anything is allocated. A Reader is safe for concurrent use; Close waits
+// for reads in flight. Errors that mean the file is damaged satisfy
+// errors.Is(err, archive.ErrDamaged).
+//
+// # Damaged metadata (probe.go)
+//
+// libhdf5 dies of SIGSEGV on some damaged metadata. After UseProbe (the
+// hdf5vault binary always calls it) a child process, this same binary, makes
+// every libhdf5 call on a file opened for reading: the root attributes at
+// Open, one walk describing every dataset at the first Stat, and reads of
+// non-contiguous payloads; the parent gets the answers on a pipe and holds
+// no libhdf5 handle on the file. A child that dies of a signal in C code is
+// a damage error naming the file, and the next request starts a new child.
+// Without UseProbe the calls run in the calling process.
 //
 // libhdf5 keeps its error stack, and the switch that prints it, per thread;
 // every shim entry silences printing for its thread and turns the stack into

@@ -39,7 +39,11 @@ func TestReadFixtures(t *testing.T) {
 				if info.Size != d.Shape[0] || info.Offset != wantOff {
 					t.Errorf("%s: size %d offset %d, h5py: %d %d", name, info.Size, info.Offset, d.Shape[0], wantOff)
 				}
-				checkFixtureAttrs(t, name, info.Attrs, d.Attrs)
+				attrs, err := r.Attrs(name)
+				if err != nil {
+					t.Errorf("Attrs: %v", err)
+				}
+				checkFixtureAttrs(t, name, attrs, d.Attrs)
 				got, err := r.ReadPayload(name, nil)
 				if err != nil {
 					t.Errorf("ReadPayload: %v", err)

@@ -4,6 +4,7 @@ package h5sink
 import "C"
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -29,24 +30,62 @@ type Reader struct {
 	fd   *os.File
 	root archive.RootAttrs
 
-	mu   sync.RWMutex // Close waits for reads in flight
-	file C.hid_t      // -1 once closed
+	mu     sync.RWMutex // Close waits for reads in flight
+	closed bool
+	file   C.hid_t // libhdf5's handle; -1 when the probe child reads the metadata
+
+	probe    *prober   // nil: per-dataset libhdf5 calls run in this process
+	info     string    // the JSON index, read by the probe child at Open
+	scanOnce sync.Once // the scan child runs at the first Stat
+	scan     *scan
+	scanErr  error
 
 	viaLibrary bool // tests and benchmarks: read contiguous payloads with H5Dread too
 }
 
 var _ archive.Reader = (*Reader)(nil)
 
-// Open opens an HDF5 archive file and reads its root attributes.
+// Open opens an HDF5 archive file and reads its root attributes. After
+// UseProbe, the probe child makes every libhdf5 call on the file and this
+// process makes none (probe.go).
 func Open(path string) (*Reader, error) {
+	p := probe.Load()
+	if p == nil {
+		return openDirect(path)
+	}
+	fd, size, err := openFD(path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := p.open(path)
+	if err != nil {
+		fd.Close()
+		return nil, err
+	}
+	info := root.Info
+	root.Info = "" // Root leaves the index to Info, as without the probe
+	return &Reader{path: path, size: size, fd: fd, root: root, info: info, file: -1, probe: p}, nil
+}
+
+// openFD opens path for the payload reads and returns its size.
+func openFD(path string) (*os.File, int64, error) {
 	fd, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
+		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, err)
 	}
 	st, err := fd.Stat()
 	if err != nil {
 		fd.Close()
-		return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
+		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, err)
+	}
+	return fd, st.Size(), nil
+}
+
+// openDirect opens path with libhdf5 in this process.
+func openDirect(path string) (*Reader, error) {
+	fd, size, err := openFD(path)
+	if err != nil {
+		return nil, err
 	}
 	cpath, free := cstr(path)
 	defer free()
@@ -54,12 +93,12 @@ func Open(path string) (*Reader, error) {
 	id := C.hv_fopen(cpath, e.ptr())
 	if id < 0 {
 		fd.Close()
-		return nil, fmt.Errorf("h5sink: open %s: not a readable HDF5 file (truncated or damaged?): %w", path, e.err())
+		return nil, fmt.Errorf("h5sink: open %s: not a readable HDF5 file (truncated or damaged?): %w", path, archive.Damaged(e.err()))
 	}
-	r := &Reader{path: path, size: st.Size(), fd: fd, file: id}
+	r := &Reader{path: path, size: size, fd: fd, file: id}
 	if r.root, err = readRoot(id); err != nil {
 		r.Close()
-		return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
+		return nil, fmt.Errorf("h5sink: open %s: %w", path, archive.Damaged(err))
 	}
 	return r, nil
 }
@@ -116,6 +155,9 @@ func (r *Reader) Root() archive.RootAttrs { return r.root }
 func (r *Reader) Info() (string, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	if r.probe != nil && !r.closed {
+		return r.info, nil // read by the probe child at Open
+	}
 	if r.file < 0 {
 		return "", fmt.Errorf("h5sink: %s: reader is closed", r.path)
 	}
@@ -131,6 +173,9 @@ func (r *Reader) Info() (string, error) {
 func (r *Reader) InfoSum() (uint64, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
+	if r.probe != nil && !r.closed {
+		return xxh3.HashString(r.info), nil
+	}
 	if r.file < 0 {
 		return 0, fmt.Errorf("h5sink: %s: reader is closed", r.path)
 	}
@@ -156,59 +201,108 @@ func (r *Reader) PayloadAt(off, size int64, dst []byte) ([]byte, error) {
 	return dst, nil
 }
 
-// Stat describes a payload dataset.
+// Stat describes a payload dataset: size, offset and storage. It does not
+// read the dataset's attributes (Attrs is left empty): the index says what
+// they say, and libhdf5 crashes on some damaged attribute messages.
 func (r *Reader) Stat(dataset string) (archive.DatasetInfo, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	info, _, err := r.stat(dataset, true)
+	info, _, err := r.stat(dataset, false)
 	return info, err
 }
 
-func (r *Reader) stat(dataset string, attrs bool) (archive.DatasetInfo, C.hv_dinfo, error) {
-	var d C.hv_dinfo
-	if r.file < 0 {
-		return archive.DatasetInfo{}, d, fmt.Errorf("h5sink: %s: reader is closed", r.path)
+// Attrs reads a dataset's attributes, for tests and diagnostics; no read
+// path needs them.
+func (r *Reader) Attrs(dataset string) (archive.DatasetAttrs, error) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	info, _, err := r.stat(dataset, true)
+	return info.Attrs, err
+}
+
+func (r *Reader) stat(dataset string, attrs bool) (archive.DatasetInfo, dsetInfo, error) {
+	fail := func(err error) (archive.DatasetInfo, dsetInfo, error) {
+		return archive.DatasetInfo{}, dsetInfo{}, fmt.Errorf("h5sink: %s: dataset %q: %w", r.path, dataset, err)
 	}
-	fail := func(format string, a ...any) error {
-		return fmt.Errorf("h5sink: %s: dataset %q: %s", r.path, dataset, fmt.Sprintf(format, a...))
+	if r.closed {
+		return archive.DatasetInfo{}, dsetInfo{}, fmt.Errorf("h5sink: %s: reader is closed", r.path)
 	}
 	if strings.IndexByte(dataset, 0) >= 0 {
-		return archive.DatasetInfo{}, d, fail("name contains a NUL byte")
+		return fail(errors.New("name contains a NUL byte"))
 	}
+	var d dsetInfo
+	var a archive.DatasetAttrs
+	var err error
+	switch {
+	case r.probe == nil:
+		d, a, err = r.statDirect(dataset, attrs)
+	case attrs:
+		err = errors.New("attributes are not read through the probe child")
+	default:
+		d, err = r.scanned(dataset)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if err := d.check(); err != nil {
+		return fail(archive.Damaged(err))
+	}
+	info := archive.DatasetInfo{Size: d.size, Offset: -1, Attrs: a}
+	if d.layout == C.H5D_CONTIGUOUS && d.nfilters == 0 && d.size > 0 {
+		info.Offset = d.offset
+	}
+	return info, d, nil
+}
+
+// check refuses what is not a plain 1-D byte payload.
+func (d *dsetInfo) check() error {
+	switch {
+	case d.rank != 1:
+		return fmt.Errorf("rank %d, want a 1-D payload", d.rank)
+	case !d.typeOK:
+		return errors.New("element type is not an 8-bit integer")
+	case d.nexternal != 0:
+		return errors.New("raw data in external files is refused")
+	case d.layout != C.H5D_CONTIGUOUS && d.layout != C.H5D_CHUNKED && d.layout != C.H5D_COMPACT:
+		return fmt.Errorf("unsupported storage layout %d", d.layout)
+	}
+	return nil
+}
+
+// statDirect describes a dataset with libhdf5 calls in this process.
+func (r *Reader) statDirect(dataset string, attrs bool) (dsetInfo, archive.DatasetAttrs, error) {
 	cname, free := cstr(dataset)
 	defer free()
+	var d C.hv_dinfo
 	var e errBuf
 	withAttrs := C.int(0)
 	if attrs {
 		withAttrs = 1
 	}
 	if C.hv_stat(r.file, cname, withAttrs, &d, e.ptr()) < 0 {
-		return archive.DatasetInfo{}, d, fail("%v", e.err())
+		return dsetInfo{}, archive.DatasetAttrs{}, archive.Damaged(e.err())
 	}
-	switch {
-	case d.rank != 1:
-		return archive.DatasetInfo{}, d, fail("rank %d, want a 1-D payload", d.rank)
-	case d.type_ok == 0:
-		return archive.DatasetInfo{}, d, fail("element type is not an 8-bit integer")
-	case d.nexternal != 0:
-		return archive.DatasetInfo{}, d, fail("raw data in external files is refused")
-	case d.layout != C.H5D_CONTIGUOUS && d.layout != C.H5D_CHUNKED && d.layout != C.H5D_COMPACT:
-		return archive.DatasetInfo{}, d, fail("unsupported storage layout %d", d.layout)
-	}
-	info := archive.DatasetInfo{Size: int64(d.size), Offset: -1}
-	if d.layout == C.H5D_CONTIGUOUS && d.nfilters == 0 && d.size > 0 {
-		info.Offset = int64(d.offset)
-	}
+	var a archive.DatasetAttrs
 	if d.has_compression != 0 {
-		info.Attrs.Compression = C.GoString(&d.compression[0])
+		a.Compression = C.GoString(&d.compression[0])
 	}
 	if d.has_chunk != 0 {
-		info.Attrs.Chunk = int(d.chunk)
+		a.Chunk = int(d.chunk)
 	}
 	if d.has_nchunks != 0 {
-		info.Attrs.NumChunks = int(d.nchunks)
+		a.NumChunks = int(d.nchunks)
 	}
-	return info, d, nil
+	return fromC(&d), a, nil
+}
+
+// scanned describes a dataset from the scan child's report, starting the
+// child at the first call.
+func (r *Reader) scanned(dataset string) (dsetInfo, error) {
+	r.scanOnce.Do(func() { r.scan, r.scanErr = r.probe.scanFile(r.path) })
+	if r.scanErr != nil {
+		return dsetInfo{}, r.scanErr
+	}
+	return r.scan.lookup(dataset)
 }
 
 // ReadPayload appends the payload of dataset to dst.
@@ -250,6 +344,13 @@ func (r *Reader) readLibrary(dataset string, info archive.DatasetInfo, filtered 
 	if info.Size > limit {
 		return dst, fmt.Errorf("h5sink: %s: dataset %q: %d bytes is more than the file can hold", r.path, dataset, info.Size)
 	}
+	if r.probe != nil {
+		dst, err := r.probe.read(r.path, dataset, info.Size, dst)
+		if err != nil {
+			return dst, fmt.Errorf("h5sink: %s: dataset %q: %w", r.path, dataset, err)
+		}
+		return dst, nil
+	}
 	n := len(dst)
 	dst = slices.Grow(dst, int(info.Size))[:n+int(info.Size)]
 	cname, free := cstr(dataset)
@@ -265,13 +366,17 @@ func (r *Reader) readLibrary(dataset string, info archive.DatasetInfo, filtered 
 func (r *Reader) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.file < 0 {
+	if r.closed {
 		return nil
+	}
+	r.closed = true
+	ferr := r.fd.Close()
+	if r.file < 0 {
+		return ferr
 	}
 	var e errBuf
 	rc := C.hv_fclose(r.file, e.ptr())
 	r.file = -1
-	ferr := r.fd.Close()
 	if rc < 0 {
 		return fmt.Errorf("h5sink: close %s: %w", r.path, e.err())
 	}

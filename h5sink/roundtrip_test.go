@@ -61,8 +61,11 @@ func checkSample(t *testing.T, r *Reader, s sample, putOffset int64) {
 	if want.NumChunks <= 1 {
 		want.Chunk, want.NumChunks = 0, 0 // not stored for an unsplit file
 	}
-	if info.Size != int64(len(s.payload)) || info.Attrs != want {
-		t.Errorf("%s: stat = %+v, want size %d attrs %+v", s.name, info, len(s.payload), want)
+	if info.Size != int64(len(s.payload)) || info.Attrs != (archive.DatasetAttrs{}) {
+		t.Errorf("%s: stat = %+v, want size %d and no attributes (Stat does not read them)", s.name, info, len(s.payload))
+	}
+	if attrs, err := r.Attrs(s.name); err != nil || attrs != want {
+		t.Errorf("%s: attrs = %+v, %v; want %+v", s.name, attrs, err, want)
 	}
 	if info.Offset != putOffset {
 		t.Errorf("%s: stat offset %d, Put returned %d", s.name, info.Offset, putOffset)

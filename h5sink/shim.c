@@ -1,5 +1,7 @@
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "shim.h"
 
 // The error stack and its auto-print setting are per thread in a thread-safe
@@ -305,13 +307,12 @@ static int stat_attrs(hid_t d, hv_dinfo *i, char *err) {
 	return 0;
 }
 
-int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *i, char *err) {
-	QUIET();
+// stat_dset describes an open dataset, without its attributes.
+static int stat_dset(hid_t d, hv_dinfo *i, char *err) {
 	int rc = -1;
-	hid_t d = -1, s = -1, t = -1, dcpl = -1;
+	hid_t s = -1, t = -1, dcpl = -1;
 	memset(i, 0, sizeof *i);
 	i->offset = -1;
-	if ((d = H5Dopen2(f, name, H5P_DEFAULT)) < 0) { seterr(err, "H5Dopen2"); goto done; }
 	if ((s = H5Dget_space(d)) < 0) { seterr(err, "H5Dget_space"); goto done; }
 	i->rank = H5Sget_simple_extent_ndims(s);
 	if (i->rank == 1) {
@@ -327,11 +328,125 @@ int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *i, char *err) {
 	i->nexternal = H5Pget_external_count(dcpl);
 	haddr_t a = H5Dget_offset(d);
 	if (a != HADDR_UNDEF) i->offset = (int64_t)a;
+	rc = 0;
+done:
+	closeid(dcpl); closeid(t); closeid(s);
+	return rc;
+}
+
+int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *i, char *err) {
+	QUIET();
+	int rc = -1;
+	hid_t d = -1;
+	if ((d = H5Dopen2(f, name, H5P_DEFAULT)) < 0) { memset(i, 0, sizeof *i); seterr(err, "H5Dopen2"); goto done; }
+	if (stat_dset(d, i, err) < 0) goto done;
 	if (attrs && stat_attrs(d, i, err) < 0) goto done;
 	rc = 0;
 done:
-	closeid(dcpl); closeid(t); closeid(s); closeid(d);
+	closeid(d);
 	return rc;
+}
+
+// The scan's output: a buffer written to a descriptor when full, so a crash
+// loses at most one buffer of records. Records (little-endian on every
+// platform we build for, read back by scan.go):
+//   u8 kind, u32 name length, name, then by kind
+//   HV_REC_DSET: hv_rec_dset;  HV_REC_ERR: u32 length, message;
+//   HV_REC_LINK: nothing (a soft or external link, not followed);
+//   HV_REC_END:  i32 walk status, u32 length, message.
+typedef struct {
+	int fd;
+	int failed; // a write failed: stop walking
+	size_t n;
+	char buf[1 << 16];
+	char *err;
+} hv_out;
+
+static void out_flush(hv_out *o) {
+	size_t done = 0;
+	while (done < o->n && !o->failed) {
+		ssize_t w = write(o->fd, o->buf + done, o->n - done);
+		if (w < 0 && errno == EINTR) continue;
+		if (w <= 0) { o->failed = 1; snprintf(o->err, HV_ERRLEN, "scan: write: %s", strerror(errno)); break; }
+		done += (size_t)w;
+	}
+	o->n = 0;
+}
+
+static void out_put(hv_out *o, const void *p, size_t n) {
+	const char *c = p;
+	while (n > 0 && !o->failed) {
+		if (o->n == sizeof o->buf) out_flush(o);
+		size_t k = sizeof o->buf - o->n;
+		if (k > n) k = n;
+		memcpy(o->buf + o->n, c, k);
+		o->n += k; c += k; n -= k;
+	}
+}
+
+static void out_head(hv_out *o, uint8_t kind, const char *name) {
+	uint32_t n = (uint32_t)strlen(name);
+	out_put(o, &kind, 1);
+	out_put(o, &n, 4);
+	out_put(o, name, n);
+}
+
+static void out_str(hv_out *o, const char *s) {
+	uint32_t n = (uint32_t)strlen(s);
+	out_put(o, &n, 4);
+	out_put(o, s, n);
+}
+
+static herr_t scan_cb(hid_t g, const char *name, const H5L_info_t *li, void *data) {
+	hv_out *o = data;
+	if (li->type != H5L_TYPE_HARD) {
+		out_head(o, HV_REC_LINK, name);
+		return o->failed ? -1 : 0;
+	}
+	char err[HV_ERRLEN] = "";
+	hid_t id = H5Oopen(g, name, H5P_DEFAULT);
+	if (id < 0) {
+		seterr(err, "H5Oopen");
+		out_head(o, HV_REC_ERR, name);
+		out_str(o, err);
+		H5Eclear2(H5E_DEFAULT);
+		return o->failed ? -1 : 0;
+	}
+	if (H5Iget_type(id) == H5I_DATASET) {
+		hv_dinfo i;
+		if (stat_dset(id, &i, err) < 0) {
+			out_head(o, HV_REC_ERR, name);
+			out_str(o, err);
+			H5Eclear2(H5E_DEFAULT);
+		} else {
+			hv_rec_dset r = {i.size, i.offset, i.layout, i.nfilters, i.nexternal, i.rank, i.type_ok};
+			out_head(o, HV_REC_DSET, name);
+			out_put(o, &r, sizeof r);
+		}
+	}
+	H5Oclose(id);
+	return o->failed ? -1 : 0;
+}
+
+int hv_scan(hid_t f, int fd, char *err) {
+	QUIET();
+	static hv_out o; // 64 KiB: not on the stack of a cgo call
+	memset(&o, 0, sizeof o);
+	o.fd = fd;
+	o.err = err;
+	char werr[HV_ERRLEN] = "";
+	int32_t rc = 0;
+	if (H5Lvisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, scan_cb, &o) < 0) {
+		rc = -1;
+		if (!o.failed) seterr(werr, "H5Lvisit");
+	}
+	if (o.failed) return -1;
+	uint8_t kind = HV_REC_END;
+	out_put(&o, &kind, 1);
+	out_put(&o, &rc, 4);
+	out_str(&o, werr);
+	out_flush(&o);
+	return o.failed ? -1 : 0;
 }
 
 int hv_dread(hid_t f, const char *name, void *buf, int64_t n, char *err) {

@@ -63,4 +63,14 @@ int hv_read_attr_i64(hid_t loc, const char *name, int64_t *out, char *err);
 int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *d, char *err);
 int hv_dread(hid_t f, const char *name, void *buf, int64_t n, char *err);
 
+// hv_scan visits every link of the file and writes one record per dataset
+// (or failure, or link it does not follow) to fd, then an end record.
+enum { HV_REC_DSET = 1, HV_REC_ERR = 2, HV_REC_LINK = 3, HV_REC_END = 255 };
+typedef struct {
+	int64_t size, offset;
+	int32_t layout, nfilters, nexternal, rank, type_ok;
+	int32_t pad; // keeps the size a multiple of 8 on every ABI
+} hv_rec_dset;
+int hv_scan(hid_t f, int fd, char *err);
+
 #endif

@@ -1,0 +1,427 @@
+package h5sink
+
+// #include "shim.h"
+import "C"
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+)
+
+// libhdf5 trusts the metadata it reads: some damaged object headers, heaps
+// and B-tree nodes make it dereference garbage, and the process dies of
+// SIGSEGV or SIGBUS. A signal inside C code cannot be recovered from, so the
+// risky calls run first in a child process (this same binary, ProbeArg),
+// and the parent repeats only what the child survived: libhdf5 is
+// deterministic on the same bytes and the same sequence of calls. One child
+// serves the whole run (a process start costs more than most requests);
+// each request opens the file afresh, so a child that crashed on one file
+// is simply replaced.
+//
+//   - Open: the child opens the file and reads the root attributes, exactly
+//     as Open does; if it dies of a signal the file is damaged, and the
+//     parent never makes those calls.
+//   - Stat: the first call starts one child that visits every link of the
+//     file and describes every dataset (what Stat reports) on a pipe; the
+//     parent answers every Stat from that scan and makes no per-dataset
+//     libhdf5 call. If the child crashes, the datasets it described before
+//     dying stay usable and the rest are reported as damaged.
+//   - ReadPayload of a payload that is not stored contiguously (chunked or
+//     compact; neither this tool nor the original writes them): the child
+//     reads it and sends the bytes.
+//
+// Without UseProbe (unit tests and benchmarks of this package) every call
+// runs in the calling process, as before.
+
+// ProbeArg is the hidden subcommand that runs the probe child: the binary's
+// main must hand os.Args[2:] to ProbeMain when os.Args[1] is ProbeArg.
+const ProbeArg = "__h5probe"
+
+// Requests to the child (its first word).
+const (
+	probeOpen = "open" // PATH: Open's calls; answered by an end record
+	probeScan = "scan" // PATH: describe every dataset (scan.go)
+	probeRead = "read" // PATH DATASET SIZE: a payload's bytes
+)
+
+// prober runs one child at a time, started at the first request and again
+// after one crashed; requests take turns (libhdf5 serialises them anyway).
+type prober struct {
+	ctx context.Context
+	exe string
+
+	mu    sync.Mutex
+	child *probeChild
+}
+
+type probeChild struct {
+	cmd    *exec.Cmd
+	in     io.WriteCloser
+	out    *bufio.Reader
+	stderr *headBuffer
+}
+
+var probe atomic.Pointer[prober]
+
+// UseProbe makes every Reader opened from now on run libhdf5's reading of
+// file metadata in a child process first: exe is this binary (its main calls
+// ProbeMain); the child is killed when ctx ends. The returned func ends the
+// child and waits for it.
+func UseProbe(ctx context.Context, exe string) (stop func()) {
+	p := &prober{ctx: ctx, exe: exe}
+	probe.Store(p)
+	return func() {
+		probe.CompareAndSwap(p, nil)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.end(false)
+	}
+}
+
+// errCrashed is what a probe child's death by a signal means.
+var errCrashed = archive.Damaged(errors.New("damaged HDF5 metadata (libhdf5 crashed reading it)"))
+
+// do sends one request and hands the child's output to answer, which reads
+// exactly the answer and reports whether it was complete. A child that dies
+// before completing it is waited for: killed by a crash signal, errCrashed.
+func (p *prober) do(args []string, answer func(*bufio.Reader) (bool, error)) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	if p.child == nil {
+		if err := p.start(); err != nil {
+			return err
+		}
+	}
+	var done bool
+	err := writeRequest(p.child.in, args)
+	if err == nil {
+		done, err = answer(p.child.out)
+	}
+	if err == nil && done {
+		return nil
+	}
+	// The child died, or its output made no sense: end it and say why.
+	if werr := p.end(err != nil); werr != nil {
+		return werr
+	}
+	if err == nil {
+		err = errors.New("the probe child ended early")
+	}
+	return fmt.Errorf("probe: %w", err)
+}
+
+func (p *prober) start() error {
+	cmd := exec.CommandContext(p.ctx, p.exe, ProbeArg)
+	c := &probeChild{cmd: cmd, stderr: &headBuffer{}}
+	cmd.Stderr = c.stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("probe: %w", err)
+	}
+	c.in, c.out = in, bufio.NewReaderSize(out, 1<<16)
+	p.child = c
+	return nil
+}
+
+// end closes the child's input (killing it first when kill is set), waits
+// for it and returns why it died: ctx's error, errCrashed, or its failure.
+func (p *prober) end(kill bool) error {
+	c := p.child
+	if c == nil {
+		return nil
+	}
+	p.child = nil
+	if kill {
+		c.cmd.Process.Kill()
+	}
+	c.in.Close()
+	io.Copy(io.Discard, c.out)
+	werr := c.cmd.Wait()
+	if err := p.ctx.Err(); err != nil {
+		return err
+	}
+	var ee *exec.ExitError
+	switch {
+	case werr == nil || kill:
+		return nil
+	case errors.As(werr, &ee) && crashed(ee, c.stderr.String()):
+		return errCrashed
+	}
+	return fmt.Errorf("probe child: %v: %s", werr, c.stderr.String())
+}
+
+// crashed tells a child that died inside libhdf5 from one that was killed,
+// failed or panicked in Go code (a bug here, not damage): the Go runtime
+// reports a signal in C code as "signal arrived during cgo execution" and
+// exits 2; a signal it does not catch kills the child.
+func crashed(ee *exec.ExitError, stderr string) bool {
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		switch ws.Signal() {
+		case syscall.SIGSEGV, syscall.SIGBUS, syscall.SIGABRT, syscall.SIGILL, syscall.SIGFPE:
+			return true
+		}
+		return false
+	}
+	return ee.ExitCode() == 2 && strings.Contains(stderr, "signal arrived during cgo execution")
+}
+
+// open has the child open path and read its root attributes.
+func (p *prober) open(path string) (archive.RootAttrs, error) {
+	var root archive.RootAttrs
+	var refused error
+	err := p.do([]string{probeOpen, path}, func(r *bufio.Reader) (bool, error) {
+		var complete bool
+		var err error
+		root, refused, complete, err = readRootAnswer(r)
+		return complete, err
+	})
+	if errors.Is(err, errCrashed) {
+		return root, fmt.Errorf("h5sink: open %s: %w", path, err)
+	}
+	if err == nil {
+		err = refused
+	}
+	return root, err
+}
+
+// read has the child read a non-contiguous payload of size bytes into dst.
+func (p *prober) read(path, dataset string, size int64, dst []byte) ([]byte, error) {
+	n := len(dst)
+	dst = append(dst, make([]byte, size)...)
+	var refused error
+	err := p.do([]string{probeRead, path, dataset, strconv.FormatInt(size, 10)}, func(r *bufio.Reader) (bool, error) {
+		status, err := r.ReadByte()
+		if err != nil {
+			return false, truncated(err)
+		}
+		if status != 0 {
+			msg, err := readBlob(r, maxRecErr)
+			refused = errors.New(string(msg))
+			return err == nil && msg != nil, err
+		}
+		_, err = io.ReadFull(r, dst[n:])
+		return err == nil, truncated(err)
+	})
+	if err == nil {
+		err = refused
+	}
+	if err != nil {
+		return dst[:n], err
+	}
+	return dst, nil
+}
+
+// ProbeMain runs the probe child and returns its exit status. Without
+// arguments it answers requests on stdin until EOF; with arguments it
+// answers that one request (for debugging: __h5probe scan FILE | xxd).
+// It answers whatever libhdf5 says: the parent repeats the calls and sees
+// the same errors.
+func ProbeMain(args []string) int {
+	if len(args) > 0 {
+		return answer(args)
+	}
+	in := bufio.NewReader(os.Stdin)
+	for {
+		req, err := readRequest(in)
+		if err == io.EOF {
+			return 0
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "probe:", err)
+			return 1
+		}
+		if rc := answer(req); rc != 0 {
+			return rc
+		}
+	}
+}
+
+// answer serves one request on stdout.
+func answer(req []string) int {
+	if len(req) < 2 {
+		fmt.Fprintf(os.Stderr, "usage: %s open|scan|read PATH [DATASET SIZE]\n", ProbeArg)
+		return 2
+	}
+	mode, path := req[0], req[1]
+	r, err := openDirect(path)
+	if err == nil {
+		defer r.Close()
+	}
+	switch mode {
+	case probeOpen:
+		root := r.root
+		if err == nil {
+			root.Info, err = r.Info() // Open leaves it to Info; the parent gets it here
+		}
+		var b []byte
+		if err != nil {
+			b = appendBlob([]byte{1}, err.Error())
+		} else {
+			b = appendRoot([]byte{0}, root)
+		}
+		if _, err := os.Stdout.Write(b); err != nil {
+			return 1
+		}
+		return 0
+	case probeScan:
+		if err != nil {
+			writeEnd(os.Stdout, err)
+			return 0
+		}
+		var e errBuf
+		if C.hv_scan(r.file, C.int(os.Stdout.Fd()), e.ptr()) < 0 {
+			fmt.Fprintln(os.Stderr, e.err())
+			return 1
+		}
+		return 0
+	case probeRead:
+		if err == nil && len(req) != 4 {
+			err = errors.New("want DATASET SIZE")
+		}
+		var b []byte
+		if err == nil {
+			b, err = r.ReadPayload(req[2], nil)
+		}
+		if err == nil && strconv.Itoa(len(b)) != req[3] {
+			err = fmt.Errorf("dataset %q holds %d bytes, not %s", req[2], len(b), req[3])
+		}
+		if err != nil {
+			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+		} else {
+			b = append([]byte{0}, b...)
+		}
+		if _, err := os.Stdout.Write(b); err != nil {
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(os.Stderr, "%s: unknown request %q\n", ProbeArg, mode)
+	return 2
+}
+
+// The answer to open: status 0 and the root attributes (three strings,
+// then chunk size, number of files and file number as i64), or status 1
+// and why libhdf5 refused the file (damage: the file exists and opened).
+func appendRoot(b []byte, r archive.RootAttrs) []byte {
+	for _, s := range []string{r.Description, r.Version, r.Info} {
+		b = appendBlob(b, s)
+	}
+	for _, v := range []int64{r.ChunkSize, int64(r.NumFiles), int64(r.FileNumber)} {
+		b = binary.LittleEndian.AppendUint64(b, uint64(v))
+	}
+	return b
+}
+
+// maxRootString bounds a root attribute read back from the child; the
+// index of a million files is a few hundred MB.
+const maxRootString = 1 << 31
+
+// readRootAnswer reads the answer to open; complete is false when the
+// stream ends inside it (the child died).
+func readRootAnswer(r *bufio.Reader) (root archive.RootAttrs, refused error, complete bool, err error) {
+	status, err := r.ReadByte()
+	if err != nil {
+		return root, nil, false, truncated(err)
+	}
+	if status != 0 {
+		msg, err := readBlob(r, maxRecErr)
+		if err != nil || msg == nil {
+			return root, nil, false, err
+		}
+		return root, archive.Damaged(errors.New(string(msg))), true, nil
+	}
+	for _, dst := range []*string{&root.Description, &root.Version, &root.Info} {
+		b, err := readBlob(r, maxRootString)
+		if err != nil || b == nil {
+			return root, nil, false, err
+		}
+		*dst = string(b)
+	}
+	var n [24]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return root, nil, false, truncated(err)
+	}
+	le := binary.LittleEndian
+	root.ChunkSize, root.NumFiles, root.FileNumber = int64(le.Uint64(n[0:])), int(int64(le.Uint64(n[8:]))), int(int64(le.Uint64(n[16:])))
+	return root, nil, true, nil
+}
+
+func appendBlob(b []byte, s string) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+
+// Requests are a u32 count of words, each a u32 length and its bytes.
+const (
+	maxReqWords = 8
+	maxReqWord  = 1 << 20
+)
+
+func writeRequest(w io.Writer, words []string) error {
+	b := binary.LittleEndian.AppendUint32(nil, uint32(len(words)))
+	for _, s := range words {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	_, err := w.Write(b)
+	return err
+}
+
+func readRequest(r io.Reader) ([]string, error) {
+	var n [4]byte
+	if _, err := io.ReadFull(r, n[:]); err != nil {
+		return nil, err
+	}
+	count := binary.LittleEndian.Uint32(n[:])
+	if count > maxReqWords {
+		return nil, fmt.Errorf("a request of %d words", count)
+	}
+	words := make([]string, count)
+	for i := range words {
+		b, err := readBlob(r, maxReqWord)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			return nil, io.ErrUnexpectedEOF
+		}
+		words[i] = string(b)
+	}
+	return words, nil
+}
+
+// headBuffer keeps the first 4 KiB written to it: the head of a crash
+// report says where the signal arrived, the rest is stacks.
+type headBuffer struct{ b []byte }
+
+func (h *headBuffer) Write(p []byte) (int, error) {
+	const keep = 4096
+	h.b = append(h.b, p[:min(len(p), keep-len(h.b))]...)
+	return len(p), nil
+}
+
+func (h *headBuffer) String() string { return string(bytes.TrimSpace(h.b)) }

@@ -285,9 +285,16 @@ func TestRunCancelStopsEverything(t *testing.T) {
 		}
 		cancel()
 	}()
-	_, err := Run(ctx, cfg)
+	// Run's own steps, so that the test sees the run's pool afterwards.
+	cfg.defaults()
+	r := newRun(cfg)
+	err := r.store(ctx)
+	r.pool.Close() // drops the idle buffers: what is left was never returned
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if held := r.pool.Held(); held != 0 {
+		t.Errorf("%d bytes of buffers never came back to the pool", held)
 	}
 	for i, w := range fw {
 		if w.finished {

@@ -98,7 +98,6 @@ func TestPoolOversizedRunsAlone(t *testing.T) {
 	if len(big.B) != 100_000 || p.Held() != p.Budget() {
 		t.Fatalf("oversized: len %d, held %d", len(big.B), p.Held())
 	}
-	// FIFO: a small request made now waits behind nothing but the big one.
 	p.Put(big)
 	if p.Held() != 0 {
 		t.Fatalf("held %d after everything returned (oversized buffers are not kept)", p.Held())
@@ -188,4 +187,55 @@ func TestPoolBigBuffersWritableAndFreed(t *testing.T) {
 	if p.Held() != 0 {
 		t.Fatalf("held %d after Close", p.Held())
 	}
+}
+
+// TestPoolFIFO: a reservation that would fit waits behind an earlier one that
+// does not (it stays queued: waitQueued sees two), so small parts never
+// starve a large one; both are granted once the budget allows.
+func TestPoolFIFO(t *testing.T) {
+	p := NewPool(64 << 10)
+	ctx := context.Background()
+	hold, _, _ := p.Reserve(ctx, 48<<10, 0)
+	granted := make(chan string, 2)
+	bufs := make(chan *Buf, 2)
+	reserve := func(name string, n int) {
+		b, _, err := p.Reserve(ctx, n, 0)
+		if err != nil {
+			t.Error(err)
+		}
+		granted <- name
+		bufs <- b
+	}
+	go reserve("large", 32<<10) // 48+32 KiB exceed the budget: it queues
+	waitQueued(t, p, 1)
+	go reserve("small", 4<<10) // 48+4 KiB fit, but the large one came first
+	waitQueued(t, p, 2)
+	select {
+	case name := <-granted:
+		t.Fatalf("%s granted while the large reservation waits ahead of it", name)
+	default:
+	}
+	p.Put(hold)
+	<-granted
+	<-granted
+	p.Put(<-bufs)
+	p.Put(<-bufs)
+	p.Close()
+	if h := p.Held(); h != 0 {
+		t.Fatalf("held %d after every buffer came back", h)
+	}
+}
+
+// waitQueued waits until n reservations wait in p's queue.
+func waitQueued(t *testing.T, p *Pool, n int) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		p.mu.Lock()
+		q := len(p.waiters)
+		p.mu.Unlock()
+		if q == n {
+			return
+		}
+	}
+	t.Fatalf("%d reservations never queued", n)
 }

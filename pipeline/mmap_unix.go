@@ -18,9 +18,7 @@ const canMap = true
 func mapPart(f *os.File, off int64, n int) (data, whole []byte, err error) {
 	start := off &^ int64(os.Getpagesize()-1)
 	lead := int(off - start)
-	// MAP_POPULATE maps every cached page in one call instead of one fault
-	// per 16 pages later.
-	whole, err = unix.Mmap(int(f.Fd()), start, lead+n, unix.PROT_READ, unix.MAP_SHARED|unix.MAP_POPULATE)
+	whole, err = unix.Mmap(int(f.Fd()), start, lead+n, unix.PROT_READ, unix.MAP_SHARED|mapPopulate)
 	if err != nil {
 		return nil, nil, err
 	}

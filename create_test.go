@@ -598,9 +598,12 @@ func TestCreateInterrupted(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
+	if err == nil {
+		t.Skipf("create finished before the interrupt arrived (machine too fast for this test)\n%s", errb.String())
+	}
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Fatalf("err %v, want exit 130 (did the run finish before the signal?): %s", err, errb.String())
+		t.Fatalf("err %v, want exit 130: %s", err, errb.String())
 	}
 	if got := listDir(t, out); len(got) != 0 {
 		t.Fatalf("files left after SIGINT: %q", got)

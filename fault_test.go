@@ -18,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -150,6 +149,16 @@ func genTree(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// waitFor waits until the file at path contains s.
+func waitFor(path, s string, limit time.Duration) bool {
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if b, _ := os.ReadFile(path); bytes.Contains(b, []byte(s)) {
+			return true
+		}
+	}
+	return false
 }
 
 // startCreate starts a slow create of src into out/base and waits until its
@@ -431,7 +440,12 @@ func TestFaultSourceChanges(t *testing.T) {
 		cleanRun(t, src, out, "del")
 	})
 
+	// strace stops create right after the reader's first fstat of the field
+	// (the stamp it compares against); the field grows while create is
+	// stopped, then create goes on: the only possible outcome is that it
+	// finds the file grew while being read.
 	t.Run("growing", func(t *testing.T) {
+		strace := needStrace(t)
 		before := treeState(t, src)
 		p := filepath.Join(src, field)
 		saved, err := os.ReadFile(p)
@@ -439,36 +453,36 @@ func TestFaultSourceChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := t.TempDir()
-		cmd, errb := startCreate(t, src, out, "grow", 1<<20)
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() { // append 4 KiB every 2 ms until the run ends
-			defer wg.Done()
-			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
-			if err != nil {
-				return
-			}
-			defer f.Close()
-			more := bytes.Repeat([]byte{0x55}, 4096)
-			for {
-				select {
-				case <-stop:
-					return
-				case <-time.After(2 * time.Millisecond):
-					f.Write(more)
-				}
-			}
-		}()
-		err = cmd.Wait()
-		close(stop)
-		wg.Wait()
-		if code := exitOf(err); code != 1 {
+		log := filepath.Join(t.TempDir(), "strace.log")
+		cmd := exec.Command(strace, "-f", "-qq", "-o", log, "-P", p, "-e", "trace=fstat",
+			"-e", "inject=fstat:signal=SIGSTOP:when=1",
+			readBin, "create", "-q", "-w", "2", src, filepath.Join(out, "grow"))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // SIGCONT reaches create through its group
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitFor(log, "stopped by SIGSTOP", 60*time.Second) {
+			cmd.Process.Kill()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+			t.Fatalf("create never stopped at its fstat of %s\n%s", field, errb.String())
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+		if err == nil {
+			_, err = f.Write(bytes.Repeat([]byte{0x55}, 4096))
+			f.Close()
+		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := exitOf(cmd.Wait()); code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
 		}
-		msg := errb.String()
-		if !strings.Contains(msg, field) || !(strings.Contains(msg, "changed") || strings.Contains(msg, "grew") || strings.Contains(msg, "grow")) {
-			t.Errorf("the message does not name %s and its cause:\n%s", field, msg)
+		if msg := errb.String(); !strings.Contains(msg, field+": file grew while being read") {
+			t.Errorf("the message does not name %s and that it grew while read:\n%s", field, msg)
 		}
 		noArchive(t, out, "grow", true)
 		sameState(t, before, treeState(t, src), field)
@@ -815,7 +829,8 @@ func TestFaultEdgeTrees(t *testing.T) {
 	// One archive file cannot hold both c's first part and c____part0.
 	out := t.TempDir()
 	r := runBin(t, "create", "-q", "-w", "1", "-s", "4096", src, filepath.Join(out, "one"))
-	wantFail(t, "twins in one archive file", r, 1, "c____part0", "-w")
+	wantFail(t, "twins in one archive file", r, 1, `dataset name "c____part0" equals that of`,
+		filepath.Join(src, "c"), "in every archive file", "use more writers (-w)")
 	noArchive(t, out, "one", true)
 
 	// A file whose dataset name is a sibling directory's group name is refused.

@@ -1,0 +1,35 @@
+package main
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestVerifyIOError: every read of the archive fails with EIO (injected by
+// strace). verify must fail with status 1, an I/O failure, not 3 (damage
+// found), and name the member and the cause.
+func TestVerifyIOError(t *testing.T) {
+	strace := needStrace(t)
+	dir := t.TempDir()
+	a := filepath.Join(dir, "eio.h5")
+	writeArchive(t, a, map[string][]byte{"x/one.bin": bytes.Repeat([]byte("field "), 5000), "two.bin": []byte("two")})
+	mustRun(t, "verify", a)
+	cmd := exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-P", a, "-e", "trace=pread64,read",
+		"-e", "inject=pread64,read:error=EIO", readBin, "verify", a)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	code := exitOf(cmd.Run())
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (an I/O failure)\n%s%s", code, out.String(), errb.String())
+	}
+	msg := errb.String()
+	if !strings.Contains(msg, "eio.h5") || !strings.Contains(strings.ToLower(msg), "input/output error") {
+		t.Errorf("the message does not name eio.h5 and the I/O error:\n%s", msg)
+	}
+	if strings.Contains(out.String(), "verified") {
+		t.Errorf("verify reported success on stdout:\n%s", out.String())
+	}
+}

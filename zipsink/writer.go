@@ -107,6 +107,9 @@ func (w *Writer) member(name string, data []byte) (int64, error) {
 	if !isASCII(name) && utf8.ValidString(name) {
 		fh.Flags |= 0x800 // name is UTF-8; CreateRaw does not set it for us
 	}
+	// Only the MS-DOS fields, as Python's zipfile writes: Modified would add
+	// an extended-timestamp extra field to every member.
+	//lint:ignore SA1019 deliberate, see above
 	fh.ModifiedDate, fh.ModifiedTime = msDosTime(w.mtime)
 	mw, err := w.zw.CreateRaw(fh)
 	if err != nil {

@@ -13,7 +13,20 @@ export CGO_ENABLED := 1
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 BIN := bin/hdf5vault
 
-.PHONY: all build test demo deps fuzz clean
+# Every go test run gets a generous timeout: the root package's tests build
+# the binary and run it hundreds of times, several minutes on a loaded machine.
+TEST_FLAGS := -timeout 30m
+# The packages with goroutines of their own, for the race detector; -short
+# keeps the slowed-down run short. blosc runs worker goroutines when Threads
+# > 1: its race run is the tests that encode and decode with 2 and more.
+RACE_PKGS := ./pipeline/ ./archiveset/ ./walker/ ./zipsink/ ./progress/
+RACE_BLOSC := TestRoundTripKinds|TestEncoderReuse|TestDictWithinCBounds
+# Pure-Go packages that must build (and vet clean) beyond Linux.
+PORTABLE_PKGS := ./archive/ ./blosc/ ./walker/ ./pipeline/ ./tempfile/ ./progress/ ./zipsink/ ./setwriter/
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(shell go env GOPATH)/bin/staticcheck
+
+.PHONY: all build test test-full race lint fmt-check demo deps fuzz clean
 
 all: build
 
@@ -23,11 +36,34 @@ deps:
 build: deps
 	go build -ldflags "-X main.version=$(VERSION)" -o $(BIN) .
 
-test: deps
+fmt-check:
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed on:"; echo "$$unformatted"; exit 1; fi
+
+# Everyday: go vet and the suite with -short (sampled long matrices).
+test: deps fmt-check
 	go vet ./...
-	go test ./...
+	go test -short $(TEST_FLAGS) ./...
+
+# Everything, unsampled: what CI runs.
+test-full: deps fmt-check
+	go vet ./...
+	go test $(TEST_FLAGS) ./...
+
+race: deps
+	go test -race -short $(TEST_FLAGS) $(RACE_PKGS)
+	go test -race -short $(TEST_FLAGS) ./blosc/ -run '$(RACE_BLOSC)'
+
+# staticcheck (installed once into GOPATH/bin from the module proxy) and
+# go vet of the pure-Go packages for macOS and FreeBSD.
+lint: deps
+	@if [ "v$$($(STATICCHECK) -version 2>/dev/null | awk '{print $$NF}' | tr -d '()')" != "$(STATICCHECK_VERSION)" ]; then \
+		echo "go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)"; \
+		go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION); \
+	fi
+	$(STATICCHECK) ./...
+	GOOS=darwin CGO_ENABLED=0 go vet $(PORTABLE_PKGS)
+	GOOS=freebsd CGO_ENABLED=0 go vet $(PORTABLE_PKGS)
 
 demo: build
 	@bash scripts/demo.sh $(BIN)

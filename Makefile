@@ -22,7 +22,7 @@ TEST_FLAGS := -timeout 30m
 RACE_PKGS := ./pipeline/ ./archiveset/ ./walker/ ./zipsink/ ./progress/
 RACE_BLOSC := TestRoundTripKinds|TestEncoderReuse|TestDictWithinCBounds
 # Pure-Go packages that must build (and vet clean) beyond Linux.
-PORTABLE_PKGS := ./archive/ ./blosc/ ./walker/ ./pipeline/ ./tempfile/ ./progress/ ./zipsink/ ./setwriter/
+PORTABLE_PKGS := ./archive/ ./blosc/ ./walker/ ./pipeline/ ./tempfile/ ./progress/ ./zipsink/ ./setwriter/ ./shellquote/
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(shell go env GOPATH)/bin/staticcheck
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,8 +15,14 @@ import (
 func TestVerifyIOError(t *testing.T) {
 	strace := needStrace(t)
 	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	if err := os.MkdirAll(filepath.Join(src, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(src, "x", "one.bin"), bytes.Repeat([]byte("field "), 5000), 0o644)
+	os.WriteFile(filepath.Join(src, "two.bin"), []byte("two"), 0o644)
+	mustRun(t, "create", "-q", "-w", "1", src, filepath.Join(dir, "eio"))
 	a := filepath.Join(dir, "eio.h5")
-	writeArchive(t, a, map[string][]byte{"x/one.bin": bytes.Repeat([]byte("field "), 5000), "two.bin": []byte("two")})
 	mustRun(t, "verify", a)
 	cmd := exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-P", a, "-e", "trace=pread64,read",
 		"-e", "inject=pread64,read:error=EIO", readBin, "verify", a)

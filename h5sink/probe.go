@@ -273,8 +273,9 @@ func answer(req []string) int {
 	}
 	switch mode {
 	case probeOpen:
-		root := r.root
-		if err == nil {
+		var root archive.RootAttrs
+		if err == nil { // r is nil when libhdf5 refused the file
+			root = r.root
 			root.Info, err = r.Info() // Open leaves it to Info; the parent gets it here
 		}
 		var b []byte

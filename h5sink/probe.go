@@ -56,6 +56,7 @@ const (
 	probeOpen = "open" // PATH: Open's calls; answered by an end record
 	probeScan = "scan" // PATH: describe every dataset (scan.go)
 	probeRead = "read" // PATH DATASET SIZE: a payload's bytes
+	probeInfo = "info" // PATH: the JSON index attribute, asked for only when needed
 )
 
 // prober runs one child at a time, started at the first request and again
@@ -208,6 +209,39 @@ func (p *prober) open(path string) (archive.RootAttrs, error) {
 	return root, err
 }
 
+// info has the child read path's JSON index attribute.
+func (p *prober) info(path string) (string, error) {
+	var info string
+	var refused error
+	err := p.do([]string{probeInfo, path}, func(r *bufio.Reader) (bool, error) {
+		status, err := r.ReadByte()
+		if err != nil {
+			return false, truncated(err)
+		}
+		limit := maxRootString
+		if status != 0 {
+			limit = maxRecErr
+		}
+		b, err := readBlob(r, limit)
+		if err != nil || b == nil {
+			return false, err
+		}
+		if status != 0 {
+			refused = archive.Damaged(errors.New(string(b)))
+		} else {
+			info = string(b)
+		}
+		return true, nil
+	})
+	if errors.Is(err, errCrashed) {
+		return "", fmt.Errorf("h5sink: %s: %w", path, err)
+	}
+	if err == nil {
+		err = refused
+	}
+	return info, err
+}
+
 // read has the child read a non-contiguous payload of size bytes into dst.
 func (p *prober) read(path, dataset string, size int64, dst []byte) ([]byte, error) {
 	n := len(dst)
@@ -275,14 +309,28 @@ func answer(req []string) int {
 	case probeOpen:
 		var root archive.RootAttrs
 		if err == nil { // r is nil when libhdf5 refused the file
-			root = r.root
-			root.Info, err = r.Info() // Open leaves it to Info; the parent gets it here
+			root = r.root // without the JSON index: Open leaves it to Info (probeInfo)
 		}
 		var b []byte
 		if err != nil {
 			b = appendBlob([]byte{1}, err.Error())
 		} else {
 			b = appendRoot([]byte{0}, root)
+		}
+		if _, err := os.Stdout.Write(b); err != nil {
+			return 1
+		}
+		return 0
+	case probeInfo:
+		var info string
+		if err == nil {
+			info, err = r.Info()
+		}
+		var b []byte
+		if err != nil {
+			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+		} else {
+			b = appendBlob([]byte{0}, info)
 		}
 		if _, err := os.Stdout.Write(b); err != nil {
 			return 1

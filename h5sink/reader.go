@@ -35,7 +35,6 @@ type Reader struct {
 	file   C.hid_t // libhdf5's handle; -1 when the probe child reads the metadata
 
 	probe    *prober   // nil: per-dataset libhdf5 calls run in this process
-	info     string    // the JSON index, read by the probe child at Open
 	scanOnce sync.Once // the scan child runs at the first Stat
 	scan     *scan
 	scanErr  error
@@ -62,9 +61,7 @@ func Open(path string) (*Reader, error) {
 		fd.Close()
 		return nil, err
 	}
-	info := root.Info
-	root.Info = "" // Root leaves the index to Info, as without the probe
-	return &Reader{path: path, size: size, fd: fd, root: root, info: info, file: -1, probe: p}, nil
+	return &Reader{path: path, size: size, fd: fd, root: root, file: -1, probe: p}, nil
 }
 
 // openFD opens path for the payload reads and returns its size.
@@ -156,7 +153,7 @@ func (r *Reader) Info() (string, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.probe != nil && !r.closed {
-		return r.info, nil // read by the probe child at Open
+		return r.probe.info(r.path) // read by the probe child, only when asked
 	}
 	if r.file < 0 {
 		return "", fmt.Errorf("h5sink: %s: reader is closed", r.path)
@@ -174,7 +171,8 @@ func (r *Reader) InfoSum() (uint64, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	if r.probe != nil && !r.closed {
-		return xxh3.HashString(r.info), nil
+		info, err := r.probe.info(r.path)
+		return xxh3.HashString(info), err
 	}
 	if r.file < 0 {
 		return 0, fmt.Errorf("h5sink: %s: reader is closed", r.path)

@@ -57,6 +57,7 @@ const (
 	probeScan = "scan" // PATH: describe every dataset (scan.go)
 	probeRead = "read" // PATH DATASET SIZE: a payload's bytes
 	probeInfo = "info" // PATH: the JSON index attribute, asked for only when needed
+	probeStat = "stat" // PATH DATASET: one dataset (the side index), without a scan of all
 )
 
 // prober runs one child at a time, started at the first request and again
@@ -209,6 +210,41 @@ func (p *prober) open(path string) (archive.RootAttrs, error) {
 	return root, err
 }
 
+// stat has the child describe one dataset of path.
+func (p *prober) stat(path, dataset string) (dsetInfo, error) {
+	var d dsetInfo
+	var refused error
+	err := p.do([]string{probeStat, path, dataset}, func(r *bufio.Reader) (bool, error) {
+		status, err := r.ReadByte()
+		if err != nil {
+			return false, truncated(err)
+		}
+		if status != 0 {
+			b, err := readBlob(r, maxRecErr)
+			if err != nil || b == nil {
+				return false, err
+			}
+			refused = archive.Damaged(errors.New(string(b)))
+			return true, nil
+		}
+		var v [7 * 8]byte
+		if _, err := io.ReadFull(r, v[:]); err != nil {
+			return false, truncated(err)
+		}
+		at := func(i int) int64 { return int64(binary.LittleEndian.Uint64(v[8*i:])) }
+		d = dsetInfo{size: at(0), offset: at(1), layout: int(at(2)), nfilters: int(at(3)),
+			nexternal: int(at(4)), rank: int(at(5)), typeOK: at(6) == 1}
+		return true, nil
+	})
+	if errors.Is(err, errCrashed) {
+		return d, fmt.Errorf("h5sink: %s: %w", path, err)
+	}
+	if err == nil {
+		err = refused
+	}
+	return d, err
+}
+
 // info has the child read path's JSON index attribute.
 func (p *prober) info(path string) (string, error) {
 	var info string
@@ -331,6 +367,31 @@ func answer(req []string) int {
 			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
 		} else {
 			b = appendBlob([]byte{0}, info)
+		}
+		if _, err := os.Stdout.Write(b); err != nil {
+			return 1
+		}
+		return 0
+	case probeStat:
+		if err == nil && len(req) != 3 {
+			err = errors.New("want DATASET")
+		}
+		var d dsetInfo
+		if err == nil {
+			d, _, err = r.statDirect(req[2], false)
+		}
+		var b []byte
+		if err != nil {
+			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+		} else {
+			b = []byte{0}
+			ok := int64(0)
+			if d.typeOK {
+				ok = 1
+			}
+			for _, v := range []int64{d.size, d.offset, int64(d.layout), int64(d.nfilters), int64(d.nexternal), int64(d.rank), ok} {
+				b = binary.LittleEndian.AppendUint64(b, uint64(v))
+			}
 		}
 		if _, err := os.Stdout.Write(b); err != nil {
 			return 1

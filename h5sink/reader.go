@@ -236,6 +236,8 @@ func (r *Reader) stat(dataset string, attrs bool) (archive.DatasetInfo, dsetInfo
 		d, a, err = r.statDirect(dataset, attrs)
 	case attrs:
 		err = errors.New("attributes are not read through the probe child")
+	case dataset == archive.SideIndexName:
+		d, err = r.probe.stat(r.path, dataset) // one object: no scan of every dataset
 	default:
 		d, err = r.scanned(dataset)
 	}

@@ -36,11 +36,10 @@ func Serve(ctx context.Context, set *archiveset.Set, mountpoint string, o Option
 	if err != nil {
 		return err
 	}
-	defer src.close()
 	t := &tree{r: newReader(src, o.CacheSize), log: log.New(o.Log, "hdf5vault mount: ", log.LstdFlags)}
-	for _, f := range src.files {
-		if st, err := f.Stat(); err == nil && st.ModTime().After(t.mtime) {
-			t.mtime = st.ModTime()
+	for _, m := range src.mtimes {
+		if m.After(t.mtime) {
+			t.mtime = m
 		}
 	}
 	root := &dirNode{t: t, lo: 0, hi: len(src.entries)}

@@ -34,24 +34,19 @@ type part struct {
 // positional reads of payload bytes.
 type source struct {
 	set     *archiveset.Set
-	files   []*os.File // per member: positional reads at payload offsets
-	entries []entry    // sorted by path
+	mtimes  []time.Time // per member: the file's mtime, for files that record none
+	entries []entry     // sorted by path
 }
 
 // newSource lists the set's files; it does not close the set.
 func newSource(set *archiveset.Set) (*source, error) {
-	s := &source{set: set, files: make([]*os.File, len(set.Members))}
-	times := make([]time.Time, len(set.Members))
+	s := &source{set: set, mtimes: make([]time.Time, len(set.Members))}
 	for i, m := range set.Members {
-		f, err := os.Open(m.Path)
+		st, err := os.Stat(m.Path)
 		if err != nil {
-			s.close()
 			return nil, fmt.Errorf("member %s: %w", m.Path, err)
 		}
-		s.files[i] = f
-		if st, err := f.Stat(); err == nil {
-			times[i] = st.ModTime()
-		}
+		s.mtimes[i] = st.ModTime()
 	}
 	s.entries = make([]entry, 0, set.Len())
 	err := set.Walk(context.Background(), func(f *archiveset.File) error {
@@ -60,7 +55,7 @@ func newSource(set *archiveset.Set) (*source, error) {
 			e.mode = *f.Mode & 0o7777
 		}
 		if len(f.Parts) > 0 {
-			e.mtime = times[f.Parts[0].ArchiveNumber]
+			e.mtime = s.mtimes[f.Parts[0].ArchiveNumber]
 		}
 		if f.MtimeNs != nil {
 			e.mtime = time.Unix(0, *f.MtimeNs)
@@ -74,7 +69,6 @@ func newSource(set *archiveset.Set) (*source, error) {
 		return nil
 	})
 	if err != nil {
-		s.close()
 		return nil, err
 	}
 	return s, nil
@@ -91,8 +85,8 @@ func (s *source) readAt(p *part, dst []byte, off int64) error {
 	if off < 0 || off+int64(len(dst)) > p.stored {
 		return fmt.Errorf("read of %d bytes at %d outside the %d-byte payload", len(dst), off, p.stored)
 	}
-	if p.at >= 0 {
-		_, err := s.files[p.member].ReadAt(dst, p.at+off)
+	if p.at >= 0 { // read in place: dst has the room, so PayloadAt appends into it
+		_, err := s.set.Members[p.member].R.PayloadAt(p.at+off, int64(len(dst)), dst[:0])
 		return err
 	}
 	// No fixed offset (a chunked dataset): the container reads it whole.
@@ -105,12 +99,4 @@ func (s *source) readAt(p *part, dst []byte, off int64) error {
 	}
 	copy(dst, payload[off:])
 	return nil
-}
-
-func (s *source) close() {
-	for _, f := range s.files {
-		if f != nil {
-			f.Close()
-		}
-	}
 }

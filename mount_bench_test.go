@@ -6,6 +6,7 @@ package main
 //	go test -run '^$' -bench BenchmarkMount -benchtime 5x .
 
 import (
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -146,4 +147,52 @@ func BenchmarkMountRandom4K(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkMountSmallFiles mounts a set of 100,000 files of 1 KiB in 400
+// directories of 250 (bench --small): "up" is the time from starting the
+// mount to its files being listable, "listdir" one `ls -l`-like listing
+// (readdir and a stat of each of the 250 names) of a directory not
+// listed before. ns/op of listdir is per directory.
+func BenchmarkMountSmallFiles(b *testing.B) {
+	dir := b.TempDir()
+	src, base := filepath.Join(dir, "acq"), filepath.Join(dir, "archive", "acq")
+	os.Mkdir(filepath.Dir(base), 0o755)
+	for _, args := range [][]string{
+		{"bench", "--generate", src, "--small", "--files", "100000", "--size", "1024"},
+		{"create", src, base, "-q"},
+	} {
+		if out, err := exec.Command(readBin, args...).CombinedOutput(); err != nil {
+			b.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	b.Run("up", func(b *testing.B) {
+		for b.Loop() {
+			m := mountSet(b, base)
+			if _, err := os.ReadDir(filepath.Join(m.dir, "small")); err != nil {
+				b.Fatal(err)
+			}
+			b.StopTimer()
+			m.stop(b, os.Interrupt)
+			b.StartTimer()
+		}
+	})
+	b.Run("listdir", func(b *testing.B) {
+		m := mountSet(b, base)
+		defer m.stop(b, os.Interrupt)
+		d := 0
+		for b.Loop() {
+			p := filepath.Join(m.dir, "small", fmt.Sprintf("d%04d", d%400))
+			d++
+			ents, err := os.ReadDir(p)
+			if err != nil || len(ents) != 250 {
+				b.Fatalf("%s: %d entries, %v", p, len(ents), err)
+			}
+			for _, e := range ents {
+				if _, err := os.Lstat(filepath.Join(p, e.Name())); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }

@@ -416,3 +416,48 @@ func TestMountUsageErrors(t *testing.T) {
 		t.Errorf("missing mount point: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestMountManyFiles: a set of thousands of files (many side index blocks)
+// in nested directories, with names that sort around '/' ("a", "a-b",
+// "a.txt", "a/b"), lists every directory as the source does and reads
+// every file right; the listing is paged from the side index.
+func TestMountManyFiles(t *testing.T) {
+	needFuse(t)
+	src := filepath.Join(t.TempDir(), "src")
+	files := map[string][]byte{}
+	add := func(name string, b []byte) {
+		p := filepath.Join(src, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files[name] = b
+	}
+	for i := range 3000 {
+		add(fmt.Sprintf("w%02d/f%04d", i%37, i), []byte(fmt.Sprintf("file %d\n", i)))
+	}
+	for _, n := range []string{"a", "a-b", "a.txt", "a/b", "a/b.c", "a0", "w05x", "w05/zz/deep/x"} {
+		if n == "a" { // "a" is the directory of "a/b": make the file "a " instead
+			n = "a "
+		}
+		add(n, []byte(n))
+	}
+	base := filepath.Join(t.TempDir(), "many")
+	mustRun(t, "create", src, base, "-w", "2", "-q")
+	m := mountSet(t, base)
+	checkMountedTree(t, m.dir, files)
+	for _, d := range []string{".", "a", "w05", "w05/zz/deep"} {
+		want := listDir(t, filepath.Join(src, d))
+		if got := listDir(t, filepath.Join(m.dir, d)); strings.Join(got, "/") != strings.Join(want, "/") {
+			t.Errorf("%s lists %q, the source %q", d, got, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(m.dir, "w05/f9999")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("stat of a file not in the set: %v, want not found", err)
+	}
+	if code := m.stop(t, os.Interrupt); code != 0 {
+		t.Errorf("exit %d after SIGINT\n%s", code, m.log.String())
+	}
+}

@@ -352,6 +352,12 @@ func OpenSideIndex(read ReadAtFunc, size int64, memberSizes []int64) (*SideIndex
 // Blocks is the number of blocks.
 func (x *SideIndex) Blocks() int { return x.Header.Blocks }
 
+// BlockLen is the number of entries in block i, from the table in memory.
+func (x *SideIndex) BlockLen(i int) int { return int(x.t.count[i]) }
+
+// FirstPath is the path of block i's first entry, from the table in memory.
+func (x *SideIndex) FirstPath(i int) string { return x.t.first(i) }
+
 // Block reads, checks and decodes block i, appending its entries to dst.
 // A damaged block is read from the Copies instead; the error is the first
 // copy's when every copy fails.

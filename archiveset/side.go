@@ -129,6 +129,26 @@ func (s *Set) Walk(ctx context.Context, fn func(*File) error) error {
 	return nil
 }
 
+// SideBlock decodes block b of the side index into files, in path order,
+// for readers that page through a large set (mount) instead of walking it
+// all. The block table (Side.BlockLen, Side.FirstPath) is in memory.
+func (s *Set) SideBlock(b int) ([]File, error) {
+	es, err := s.Side.Block(b, nil)
+	if err != nil {
+		return nil, s.sideErr(err)
+	}
+	fs := make([]File, len(es))
+	for k := range es {
+		if k > 0 {
+			if err := archive.CheckOrder(es[k-1].Path, es[k].Path, true); err != nil {
+				return nil, s.sideErr(err)
+			}
+		}
+		fs[k] = *fileOf(&es[k])
+	}
+	return fs, nil
+}
+
 func (s *Set) sideErr(err error) error {
 	if errors.Is(err, archive.ErrSideIndex) {
 		return fmt.Errorf("%s: %w (refusing the set; the JSON index %s is still there for other readers)", s.first().Path, err, archive.AttrInfo)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"hash/fnv"
 	"log"
-	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -47,26 +46,46 @@ var (
 	_ fs.NodeReader    = (*fileNode)(nil)
 )
 
-func (t *tree) entries() []entry { return t.r.src.entries }
+// span returns the range of files in [lo, hi) whose paths start with prefix.
+func (t *tree) span(lo, hi int, prefix string) (int, int, error) {
+	fs := t.r.src.files
+	a, err := fs.search(lo, hi, prefix)
+	if err != nil {
+		return 0, 0, err
+	}
+	b := hi
+	if end := prefixEnd(prefix); end != "" {
+		b, err = fs.search(a, hi, end)
+	}
+	return a, b, err
+}
 
-// span returns the range of entries whose paths start with prefix.
-func (t *tree) span(lo, hi int, prefix string) (int, int) {
-	es := t.entries()
-	a := lo + sort.Search(hi-lo, func(k int) bool { return es[lo+k].path >= prefix })
-	b := a + sort.Search(hi-a, func(k int) bool { return !strings.HasPrefix(es[a+k].path, prefix) })
-	return a, b
+// failed logs why the listing could not be read and answers EIO.
+func (t *tree) failed(err error) syscall.Errno {
+	t.log.Printf("%v", err)
+	return syscall.EIO
 }
 
 func (d *dirNode) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*fs.Inode, syscall.Errno) {
 	full := d.prefix + name
-	es := d.t.entries()
-	a, b := d.t.span(d.lo, d.hi, full)
-	if a < b && es[a].path == full {
-		n := &fileNode{t: d.t, i: a}
-		n.attr(&out.Attr)
-		return d.NewInode(ctx, n, fs.StableAttr{Mode: fuse.S_IFREG, Ino: uint64(a) + 2}), 0
+	a, b, err := d.t.span(d.lo, d.hi, full)
+	if err != nil {
+		return nil, d.t.failed(err)
 	}
-	a, b = d.t.span(a, b, full+"/")
+	if a < b {
+		e, err := d.t.r.src.files.at(a)
+		if err != nil {
+			return nil, d.t.failed(err)
+		}
+		if e.path == full {
+			n := &fileNode{t: d.t, i: a}
+			fileAttr(e, &out.Attr)
+			return d.NewInode(ctx, n, fs.StableAttr{Mode: fuse.S_IFREG, Ino: uint64(a) + 2}), 0
+		}
+	}
+	if a, b, err = d.t.span(a, b, full+"/"); err != nil {
+		return nil, d.t.failed(err)
+	}
 	if a == b {
 		return nil, syscall.ENOENT
 	}
@@ -83,10 +102,13 @@ func dirIno(prefix string) uint64 {
 }
 
 func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
-	es := d.t.entries()
 	var list []fuse.DirEntry
 	for k := d.lo; k < d.hi; {
-		rest := es[k].path[len(d.prefix):]
+		e, err := d.t.r.src.files.at(k)
+		if err != nil {
+			return nil, d.t.failed(err)
+		}
+		rest := e.path[len(d.prefix):]
 		name, _, isDir := strings.Cut(rest, "/")
 		if name == "" { // "a//b" or a trailing slash: no name to show
 			k++
@@ -99,7 +121,9 @@ func (d *dirNode) Readdir(ctx context.Context) (fs.DirStream, syscall.Errno) {
 		}
 		sub := d.prefix + name + "/"
 		list = append(list, fuse.DirEntry{Name: name, Mode: fuse.S_IFDIR, Ino: dirIno(sub)})
-		_, k = d.t.span(k, d.hi, sub)
+		if _, k, err = d.t.span(k, d.hi, sub); err != nil {
+			return nil, d.t.failed(err)
+		}
 	}
 	return fs.NewListDirStream(list), 0
 }
@@ -115,8 +139,7 @@ func (d *dirNode) attr(a *fuse.Attr) {
 	a.SetTimes(nil, &d.t.mtime, &d.t.mtime)
 }
 
-func (n *fileNode) attr(a *fuse.Attr) {
-	e := &n.t.entries()[n.i]
+func fileAttr(e *entry, a *fuse.Attr) {
 	a.Mode = fuse.S_IFREG | e.mode
 	a.Size = uint64(e.size)
 	a.Blocks = (a.Size + 511) / 512
@@ -125,7 +148,11 @@ func (n *fileNode) attr(a *fuse.Attr) {
 }
 
 func (n *fileNode) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) syscall.Errno {
-	n.attr(&out.Attr)
+	e, err := n.t.r.src.files.at(n.i)
+	if err != nil {
+		return n.t.failed(err)
+	}
+	fileAttr(e, &out.Attr)
 	return 0
 }
 
@@ -133,13 +160,20 @@ func (n *fileNode) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint3
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
 		return nil, 0, syscall.EROFS
 	}
+	e, err := n.t.r.src.files.at(n.i)
+	if err != nil {
+		return nil, 0, n.t.failed(err)
+	}
 	// The content never changes: the kernel may keep its cached pages.
-	return newTracker(&n.t.entries()[n.i]), fuse.FOPEN_KEEP_CACHE, 0
+	return newTracker(e), fuse.FOPEN_KEEP_CACHE, 0
 }
 
 func (n *fileNode) Read(ctx context.Context, f fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
-	e := &n.t.entries()[n.i]
-	got, err := n.t.r.read(n.i, dest, off)
+	e, err := n.t.r.src.files.at(n.i)
+	if err != nil {
+		return nil, n.t.failed(err)
+	}
+	got, err := n.t.r.read(n.i, e, dest, off)
 	if err != nil {
 		n.t.log.Printf("%s: %v", e.path, err)
 		return nil, syscall.EIO

@@ -42,7 +42,7 @@ func Serve(ctx context.Context, set *archiveset.Set, mountpoint string, o Option
 			t.mtime = m
 		}
 	}
-	root := &dirNode{t: t, lo: 0, hi: len(src.entries)}
+	root := &dirNode{t: t, lo: 0, hi: src.files.len()}
 	ttl := cacheTime
 	server, err := fs.Mount(mountpoint, root, &fs.Options{
 		EntryTimeout: &ttl,

@@ -32,10 +32,9 @@ func newReader(src *source, cacheSize int64) *reader {
 	return r
 }
 
-// read fills dst with file i's bytes from off and returns how many it read
+// read fills dst with file i's (e's) bytes from off and returns how many it read
 // (fewer only at the end of the file).
-func (r *reader) read(i int, dst []byte, off int64) (int, error) {
-	e := &r.src.entries[i]
+func (r *reader) read(i int, e *entry, dst []byte, off int64) (int, error) {
 	if e.problem != nil {
 		return 0, e.problem
 	}

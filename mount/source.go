@@ -33,12 +33,13 @@ type part struct {
 // source is the adapter over an opened archive set: its listing and
 // positional reads of payload bytes.
 type source struct {
-	set     *archiveset.Set
-	mtimes  []time.Time // per member: the file's mtime, for files that record none
-	entries []entry     // sorted by path
+	set    *archiveset.Set
+	mtimes []time.Time // per member: the file's mtime, for files that record none
+	files  listing
 }
 
-// newSource lists the set's files; it does not close the set.
+// newSource lists the set's files; it does not close the set. A set with
+// a side index is paged through it; others are listed in memory.
 func newSource(set *archiveset.Set) (*source, error) {
 	s := &source{set: set, mtimes: make([]time.Time, len(set.Members))}
 	for i, m := range set.Members {
@@ -48,30 +49,34 @@ func newSource(set *archiveset.Set) (*source, error) {
 		}
 		s.mtimes[i] = st.ModTime()
 	}
-	s.entries = make([]entry, 0, set.Len())
+	if set.Side != nil {
+		s.files = newSideListing(set, s.entry)
+		return s, nil
+	}
+	es := make(sliceListing, 0, set.Len())
 	err := set.Walk(context.Background(), func(f *archiveset.File) error {
-		e := entry{path: f.Path, size: f.Size, checksum: f.Checksum, problem: f.Problem, mode: 0o444}
-		if f.Mode != nil {
-			e.mode = *f.Mode & 0o7777
-		}
-		if len(f.Parts) > 0 {
-			e.mtime = s.mtimes[f.Parts[0].ArchiveNumber]
-		}
-		if f.MtimeNs != nil {
-			e.mtime = time.Unix(0, *f.MtimeNs)
-		}
-		e.parts = make([]part, len(f.Parts))
-		for j, p := range f.Parts {
-			e.parts[j] = part{member: p.ArchiveNumber, dataset: p.Dataset, at: p.At,
-				stored: p.Stored, raw: p.Raw, compressed: p.Compressed()}
-		}
-		s.entries = append(s.entries, e)
+		es = append(es, s.entry(f))
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.files = es
 	return s, nil
+}
+
+// entry is file f as the file system shows it.
+func (s *source) entry(f *archiveset.File) entry {
+	e := entry{path: f.Path, size: f.Size, checksum: f.Checksum, problem: f.Problem, mode: 0o444, mtime: mtimeOf(f, s.mtimes)}
+	if f.Mode != nil {
+		e.mode = *f.Mode & 0o7777
+	}
+	e.parts = make([]part, len(f.Parts))
+	for j, p := range f.Parts {
+		e.parts[j] = part{member: p.ArchiveNumber, dataset: p.Dataset, at: p.At,
+			stored: p.Stored, raw: p.Raw, compressed: p.Compressed()}
+	}
+	return e
 }
 
 // chunkLimit bounds what any chunk header of the set may claim to decode to.

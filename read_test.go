@@ -505,6 +505,7 @@ func TestHostileArchivesAreRefusedBeforeWriting(t *testing.T) {
 		{"empty path", map[string]any{"": part("e", false, nil)}, map[string][]byte{"e": good}, []string{"empty path"}},
 		{"NUL in path", map[string]any{"a\x00b": part("e", false, nil)}, map[string][]byte{"e": good}, []string{"NUL"}},
 		{"collision", map[string]any{"a": part("x", false, nil), "a/b": part("y", false, nil)}, map[string][]byte{"x": good, "y": good}, []string{`"a" is both a file and a directory`}},
+		{"collision apart", map[string]any{"a": part("x", false, nil), "a.txt": part("z", false, nil), "a/b": part("y", false, nil)}, map[string][]byte{"x": good, "y": good, "z": good}, []string{`"a" is both a file and a directory`}},
 		{"missing dataset", map[string]any{"lost.txt": part("lost.txt", false, nil)}, nil, []string{"lost.txt", "dataset"}},
 		{"lying stored size", map[string]any{"f.txt": part("f.txt", false, map[string]any{"stored_size": 10})}, map[string][]byte{"f.txt": good}, []string{"f.txt", "records 10 stored bytes"}},
 		{"lying raw size", map[string]any{"f.txt": part("f.txt", false, map[string]any{"size": 99})}, map[string][]byte{"f.txt": good}, []string{"f.txt", "records 99 bytes"}},

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 )
 
 // Part is one entry of a file's list in __HDF5Vault_info__. The first four
@@ -175,9 +174,10 @@ func (ix *Index) checkCollisions() error {
 		name string
 	}
 	dsets := make(map[key]string)
-	for i, f := range ix.Files {
-		if i+1 < len(ix.Files) && strings.HasPrefix(ix.Files[i+1].Path, f.Path+"/") {
-			return fmt.Errorf("%q is both a file and a directory", f.Path)
+	var order PathOrder
+	for _, f := range ix.Files {
+		if err := order.Next(f.Path); err != nil {
+			return err
 		}
 		for _, p := range f.Parts {
 			k := key{p.ArchiveNumber, p.Dataset}

@@ -440,17 +440,16 @@ func (x *SideIndex) Find(path string) (Entry, bool, error) {
 // the next one is refused, as ParseIndex does).
 func (x *SideIndex) Each(fn func(*Entry) error) error {
 	var es []Entry
-	prev := ""
+	order := PathOrder{Side: true}
 	for i := range x.Header.Blocks {
 		var err error
 		if es, err = x.Block(i, es[:0]); err != nil {
 			return err
 		}
 		for k := range es {
-			if err := CheckOrder(prev, es[k].Path, i > 0 || k > 0); err != nil {
+			if err := order.Next(es[k].Path); err != nil {
 				return err
 			}
-			prev = es[k].Path
 			if err := fn(&es[k]); err != nil {
 				return err
 			}
@@ -459,17 +458,40 @@ func (x *SideIndex) Each(fn func(*Entry) error) error {
 	return nil
 }
 
-// CheckOrder refuses path after prev unless it sorts strictly after it and
-// prev is not also one of its directories.
-func CheckOrder(prev, path string, hasPrev bool) error {
-	switch {
-	case !hasPrev:
-		return nil
-	case path <= prev:
-		return sideErr("%q after %q: not sorted", path, prev)
-	case strings.HasPrefix(path, prev+"/"):
-		return sideErr("%q is both a file and a directory", prev)
+// PathOrder checks paths handed to it in ascending order: each sorts
+// strictly after the one before, and none is a file and also a directory
+// of another path, even with paths between them ("a", "a.txt", "a/b").
+// It holds only the chain of earlier paths that are prefixes of the last.
+type PathOrder struct {
+	Side     bool     // the paths come from a side index: errors wrap ErrSideIndex
+	prefixes []string // each a string prefix of the next; the last path on top
+}
+
+func (o *PathOrder) err(format string, a ...any) error {
+	if o.Side {
+		return sideErr(format, a...)
 	}
+	return fmt.Errorf(format, a...)
+}
+
+// Next checks path after the paths given so far.
+func (o *PathOrder) Next(path string) error {
+	if n := len(o.prefixes); n > 0 && path <= o.prefixes[n-1] {
+		return o.err("%q after %q: not sorted", path, o.prefixes[n-1])
+	}
+	for n := len(o.prefixes); n > 0; n-- {
+		q := o.prefixes[n-1]
+		if strings.HasPrefix(path, q) {
+			// The paths below q are prefixes of q, checked against it
+			// already: only q can be a directory of path.
+			if path[len(q)] == '/' {
+				return o.err("%q is both a file and a directory", q)
+			}
+			break
+		}
+		o.prefixes = o.prefixes[:n-1]
+	}
+	o.prefixes = append(o.prefixes, path)
 	return nil
 }
 

@@ -184,6 +184,12 @@ func TestSideIndexHostile(t *testing.T) {
 			dir := Entry{Path: e[2].Path + "/x", Parts: []SidePart{{Offset: -1}}}
 			return append(e[:3], append([]Entry{dir}, e[3:]...)...)
 		}), nil, "both a file and a directory"},
+		{"file and directory apart", forge(true, func(e []Entry) []Entry {
+			// e[2].Path + ".z" sorts between e[2] and the directory entry.
+			mid := Entry{Path: e[2].Path + ".z", Parts: []SidePart{{Offset: -1}}}
+			dir := Entry{Path: e[2].Path + "/x", Parts: []SidePart{{Offset: -1}}}
+			return append(e[:3], append([]Entry{mid, dir}, e[3:]...)...)
+		}), nil, "both a file and a directory"},
 	}
 	for _, c := range cases {
 		_, err := walkAll(c.b, c.sizes...)
@@ -254,4 +260,35 @@ func FuzzSideIndex(f *testing.F) {
 		})
 		x.Find("Plate1/W000/field_00001.tif")
 	})
+}
+
+// TestPathOrder: a file that is also a directory of a later path is
+// found with other paths between them, in both index forms' order check.
+func TestPathOrder(t *testing.T) {
+	for _, c := range []struct {
+		paths []string
+		want  string // "" for none
+	}{
+		{[]string{"a", "a.txt", "a/b"}, `"a" is both a file and a directory`},
+		{[]string{"a", "a-b", "a.c", "a/b/c"}, `"a" is both a file and a directory`},
+		{[]string{"x/a", "x/a.d", "x/a.d/e"}, `"x/a.d" is both a file and a directory`},
+		{[]string{"a b", "a.txt", "a/b", "ab", "b/c", "b0"}, ""},
+		{[]string{"a", "ab", "abc/d"}, ""},
+		{[]string{"d/a", "d/b", "d/a/c"}, "not sorted"},
+		{[]string{"a", "a"}, "not sorted"},
+	} {
+		var o PathOrder
+		var err error
+		for _, p := range c.paths {
+			if err = o.Next(p); err != nil {
+				break
+			}
+		}
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.paths, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%q: err = %v, want %q", c.paths, err, c.want)
+		}
+	}
 }

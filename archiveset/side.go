@@ -106,7 +106,7 @@ func (s *Set) Walk(ctx context.Context, fn func(*File) error) error {
 		return nil
 	}
 	var es []archive.Entry
-	prev, n := "", 0
+	order := archive.PathOrder{Side: true}
 	for b := range s.Side.Blocks() {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -116,11 +116,9 @@ func (s *Set) Walk(ctx context.Context, fn func(*File) error) error {
 			return s.sideErr(err)
 		}
 		for k := range es {
-			if err := archive.CheckOrder(prev, es[k].Path, n > 0); err != nil {
+			if err := order.Next(es[k].Path); err != nil {
 				return s.sideErr(err)
 			}
-			prev = es[k].Path
-			n++
 			if err := fn(fileOf(&es[k])); err != nil {
 				return err
 			}
@@ -138,11 +136,10 @@ func (s *Set) SideBlock(b int) ([]File, error) {
 		return nil, s.sideErr(err)
 	}
 	fs := make([]File, len(es))
+	order := archive.PathOrder{Side: true}
 	for k := range es {
-		if k > 0 {
-			if err := archive.CheckOrder(es[k-1].Path, es[k].Path, true); err != nil {
-				return nil, s.sideErr(err)
-			}
+		if err := order.Next(es[k].Path); err != nil {
+			return nil, s.sideErr(err)
 		}
 		fs[k] = *fileOf(&es[k])
 	}

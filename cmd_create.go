@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
 	"github.com/hdf5vault/hdf5vault/h5sink"
 	"github.com/hdf5vault/hdf5vault/pipeline"
+	"github.com/hdf5vault/hdf5vault/progress"
 	"github.com/hdf5vault/hdf5vault/setwriter"
 	"github.com/hdf5vault/hdf5vault/walker"
 	"github.com/hdf5vault/hdf5vault/zipsink"
@@ -293,15 +293,15 @@ func create(c *cli.Context, o *createOptions) error {
 	opts := setwriter.Options{Base: o.base, Writers: o.writers, Zip: o.zip, Force: o.force, Source: o.src, Note: say}
 	open := func(p string) (archive.Writer, error) { return openWriter(p, o.zip) }
 	set, err := setwriter.Write(opts, open, func(s *setwriter.Set, ws []archive.Writer) error {
-		progress := newProgress(o.quiet)
-		cfg := o.pipelineConfig(ws, progress, s.Exclude, say)
+		show := newProgress(o.quiet)
+		cfg := o.pipelineConfig(ws, show, s.Exclude, say)
 		if o.debug {
 			fmt.Fprintf(os.Stderr, "hdf5vault: create %s -> %v; compress=%v %+v jobs=%d chunk=%d max-memory=%d\n",
 				o.src, s.Final, o.compress, o.blosc, o.jobs, o.chunk, o.maxMemory)
 		}
 		var err error
 		res, err = pipeline.Run(ctx, cfg)
-		progress.Close()
+		show.Close()
 		if err != nil {
 			return err
 		}
@@ -320,7 +320,7 @@ func create(c *cli.Context, o *createOptions) error {
 		say("replaced " + p + " (--force)")
 	}
 	if !o.quiet {
-		sum.WriteText(os.Stderr)
+		progress.WriteSummary(os.Stderr, sum)
 	}
 	if o.debug {
 		fmt.Fprintf(os.Stderr, "hdf5vault: peak buffered %d of %d bytes\n", res.HighWater, o.maxMemory)
@@ -393,11 +393,8 @@ func openWriter(path string, zip bool) (archive.Writer, error) {
 // newProgress picks the display: a bar on a terminal, a log line every 5 s
 // otherwise (cron), nothing with -q.
 func newProgress(quiet bool) pipeline.Progress {
-	switch {
-	case quiet:
+	if quiet {
 		return pipeline.NoProgress{}
-	case term.IsTerminal(int(os.Stderr.Fd())):
-		return pipeline.NewBar(os.Stderr)
 	}
-	return pipeline.NewLogLines(os.Stderr, 5*time.Second)
+	return progress.StartArchiving(os.Stderr, displayOptions("hdf5vault"))
 }

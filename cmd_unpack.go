@@ -40,7 +40,7 @@ func runUnpack(c *cli.Context) error {
 	if jobs < 1 {
 		return usagef("unpack: -j must be at least 1")
 	}
-	stop := readProgress(c, "unpacking")
+	stop := readProgress(c, "unpacking", 0)
 	defer stop()
 	s, err := openSetWith(c, "unpack", archiveset.OpenOptions{Partial: c.Bool("keep-going")})
 	if err != nil {

@@ -312,7 +312,11 @@ func create(c *cli.Context, o *createOptions) error {
 		return js.prepare(sum) // everything that can fail happens before the commit
 	})
 	if err != nil {
+		jsonPath := js.path
 		js.fail(o, res, err, time.Since(start))
+		if ctx.Err() != nil {
+			return interruptedRun{err, leftAfter(set, o.base, jsonPath)}
+		}
 		return err
 	}
 	js.publish()
@@ -331,6 +335,52 @@ func create(c *cli.Context, o *createOptions) error {
 			len(sum.Unreadable), sum.Unreadable[0].Path, sum.Unreadable[0].Reason, strings.Join(set.Final, ", "))
 	}
 	return nil
+}
+
+// interruptedRun is the error of a run stopped by a signal, with what it
+// leaves behind; main names the signal and then says what.
+type interruptedRun struct {
+	err  error
+	left string
+}
+
+func (e interruptedRun) Error() string { return e.err.Error() + "; " + e.left }
+func (e interruptedRun) Unwrap() error { return e.err }
+
+// leftAfter says what an interrupted run leaves, from what is on disk
+// after setwriter's Abort, not from what it meant to do.
+// jsonPath is --json FILE ("" without one), whose failed-run summary is
+// written by now unless a warning said otherwise.
+func leftAfter(set *setwriter.Set, base, jsonPath string) string {
+	nothing := "nothing written"
+	summary := false
+	if jsonPath != "" {
+		_, err := os.Stat(jsonPath)
+		summary = err == nil
+	}
+	if summary {
+		nothing = "no archive written"
+	}
+	var say []string
+	temps, pending := []string(nil), false
+	if set != nil {
+		temps, pending = set.Left()
+	}
+	switch {
+	case pending:
+		say = append(say, "the commit was under way: the next command on "+base+" finishes or undoes it")
+	case len(temps) > 0:
+		say = append(say, nothing+" under a final name; temporary files left (the next create in this directory removes them): "+
+			strings.Join(temps, ", "))
+	case set == nil:
+		say = append(say, nothing)
+	default:
+		say = append(say, nothing+"; temporary files removed")
+	}
+	if summary {
+		say = append(say, "the run's summary (\"complete\": false) is in "+jsonPath)
+	}
+	return strings.Join(say, "; ")
 }
 
 func (o *createOptions) pipelineConfig(ws []archive.Writer, progress pipeline.Progress, exclude func(dir, name string) bool, say func(string)) pipeline.Config {

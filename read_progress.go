@@ -15,6 +15,10 @@ import (
 // tests, which cannot wait 5 s for a line and want many redraws.
 const progressIntervalEnv = "HDF5VAULT_TEST_PROGRESS_INTERVAL"
 
+// openDelayEnv replaces ls's and cat's openDelay, for tests whose sets
+// open well within it.
+const openDelayEnv = "HDF5VAULT_TEST_OPEN_DELAY"
+
 // quietFlag is -q of the long read commands.
 func quietFlag() cli.Flag {
 	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress display or notes on stderr (errors still go there), e.g. -q"}
@@ -53,6 +57,9 @@ func readProgress(c *cli.Context, verb string, delay time.Duration) (stop func()
 	o := displayOptions("hdf5vault " + c.Command.Name)
 	if c.Bool("quiet") || delay > 0 && !o.Bar {
 		return func() {}
+	}
+	if d, err := time.ParseDuration(os.Getenv(openDelayEnv)); err == nil && delay > 0 {
+		delay = d
 	}
 	o.Verb, o.Delay = verb, delay
 	m := progress.Start(os.Stderr, o)

@@ -120,3 +120,76 @@ func TestReadProgressBarOnTerminal(t *testing.T) {
 		}
 	}
 }
+
+// onTerminal runs the binary with stdout and stderr on a pty (script(1))
+// and returns what the terminal received.
+func onTerminal(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) not installed")
+	}
+	line := readBin
+	for _, a := range args {
+		line += " " + shq(a)
+	}
+	cmd := exec.Command("script", "-qec", line, "/dev/null")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%q", line, err, out)
+	}
+	return string(out)
+}
+
+// TestOpenProgressLsCat: on a terminal, ls and cat show that they are
+// opening the set once that takes longer than a second (here: at once),
+// stage by stage, and clear the line before their output; a set of the
+// original's format (no side index) shows its layout check counting
+// files. --quiet silences it, and without a terminal nothing is added.
+func TestOpenProgressLsCat(t *testing.T) {
+	_, ours := progressSet(t)
+	now := []string{openDelayEnv + "=0s", progressIntervalEnv + "=1ms"}
+	cases := []struct {
+		args   []string
+		stages []string
+		first  string // the output's first bytes
+	}{
+		{[]string{"ls", ours}, []string{"\rhdf5vault ls: reading the index"}, "small/d0000/s000000.dat\n"},
+		{[]string{"cat", "--path", "small/d0000/s000000.dat", ours}, []string{"\rhdf5vault cat: reading the index"}, ""},
+	}
+	if _, err := os.Stat(fixtures); err == nil {
+		orig := filepath.Join(fixtures, "archives", "set2")
+		cases = append(cases, struct {
+			args   []string
+			stages []string
+			first  string
+		}{[]string{"ls", orig}, []string{"\rhdf5vault ls: reading the index", "\rhdf5vault ls: checking the layout [", " files"}, ""})
+	}
+	for _, c := range cases {
+		plain := runEnv(t, now, c.args...)
+		if plain.code != exitOK || plain.stderr != "" {
+			t.Fatalf("%q without a terminal: exit %d, stderr %q", c.args, plain.code, plain.stderr)
+		}
+		if !strings.HasPrefix(plain.stdout, c.first) {
+			t.Fatalf("%q: output %.80q", c.args, plain.stdout)
+		}
+		s := onTerminal(t, now, c.args...)
+		for _, want := range c.stages {
+			if !strings.Contains(s, want) {
+				t.Errorf("%q: no %q on the terminal:\n%.300q", c.args, want, s)
+			}
+		}
+		// The bar is cleared before the first byte of output.
+		firstOut := strings.ReplaceAll(plain.stdout, "\n", "\r\n")[:min(20, len(plain.stdout))]
+		if i := strings.Index(s, firstOut); i < 0 || !strings.HasSuffix(s[:i], "\r\x1b[K") {
+			t.Errorf("%q: the output does not follow a cleared line:\n%.300q", c.args, s)
+		}
+		quiet := append([]string{c.args[0], "--quiet"}, c.args[1:]...)
+		if s := onTerminal(t, now, quiet...); strings.Contains(s, "hdf5vault") || strings.Contains(s, "\x1b[K") {
+			t.Errorf("%q: progress on the terminal:\n%.300q", quiet, s)
+		}
+		if s := onTerminal(t, nil, c.args...); strings.Contains(s, "hdf5vault "+c.args[0]+":") {
+			t.Errorf("%q: a quick open showed progress before its second:\n%.300q", c.args, s)
+		}
+	}
+}

@@ -5,8 +5,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // progressSet archives 1500 small files (enough for every stage to last
@@ -73,6 +75,7 @@ func TestReadProgressLogLines(t *testing.T) {
 		if strings.Contains(r.stderr, "\r") {
 			t.Errorf("%s: a terminal's bar without a terminal:\n%q", c.args[0], r.stderr)
 		}
+		wantStamped(t, r.stderr, prefix)
 
 		quiet := append([]string{c.args[0], "-q"}, c.args[1:]...)
 		if c.args[0] == "unpack" {
@@ -191,5 +194,52 @@ func TestOpenProgressLsCat(t *testing.T) {
 		if s := onTerminal(t, nil, c.args...); strings.Contains(s, "hdf5vault "+c.args[0]+":") {
 			t.Errorf("%q: a quick open showed progress before its second:\n%.300q", c.args, s)
 		}
+	}
+}
+
+// stamped is a log line's ISO 8601 (RFC 3339) time.
+var stamped = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d) `)
+
+// wantStamped checks that every progress line (those holding marker and
+// a rate, "/s") begins with the time it was written, and that there is one.
+func wantStamped(t *testing.T, stderr, marker string) {
+	t.Helper()
+	n := 0
+	for _, l := range strings.Split(stderr, "\n") {
+		if !strings.Contains(l, marker) || !strings.Contains(l, "/s") {
+			continue
+		}
+		n++
+		ts := stamped.FindString(l)
+		if ts == "" || !strings.HasPrefix(l, ts+marker) {
+			t.Errorf("a progress line without its time first: %q", l)
+			continue
+		}
+		if _, err := time.Parse(time.RFC3339, strings.TrimSpace(ts)); err != nil {
+			t.Errorf("%q: %v", l, err)
+		}
+	}
+	if n == 0 {
+		t.Errorf("no progress line (%q) in:\n%s", marker, stderr)
+	}
+}
+
+// TestCreateLogLinesStamped: without a terminal, create logs its progress
+// (every 5 s; here every millisecond), each line beginning with an ISO 8601
+// time, and ends with its summary; -q silences the lines.
+func TestCreateLogLinesStamped(t *testing.T) {
+	src := genTree(t, 8)
+	fast := []string{progressIntervalEnv + "=1ms"}
+	r := runEnv(t, fast, "create", src, filepath.Join(t.TempDir(), "acq"))
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s", r.code, r.stderr)
+	}
+	wantStamped(t, r.stderr, "hdf5vault: ")
+	if strings.Contains(r.stderr, "\r") || !strings.Contains(r.stderr, "\nhdf5vault: archived 10 files") {
+		t.Errorf("not plain lines, or no summary:\n%s", r.stderr)
+	}
+	r = runEnv(t, fast, "create", "-q", src, filepath.Join(t.TempDir(), "acq"))
+	if r.code != exitOK || r.stderr != "" {
+		t.Errorf("-q: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

@@ -2,6 +2,7 @@ package progress
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,10 +40,11 @@ func withBar(head string, frac float64, width int, items []item) string {
 
 // fit renders a bar line in at most width columns (0: no limit): heads are
 // the line's title, longest first; frac < 0 draws no bar. It narrows the
-// bar, shortens the title, drops the items of least keep, then the bar,
-// and as a last resort cuts the line. A line never reaches the terminal's
-// last column, so the terminal never wraps it: a wrapped line is what
-// leaves stale fragments behind when "\r" returns only to its last row.
+// bar, shortens the title, then keeps the items of most keep that fit,
+// then drops the bar, and as a last resort cuts the line. A line never
+// reaches the terminal's last column, so the terminal never wraps it: a
+// wrapped line is what leaves stale fragments behind when "\r" returns
+// only to its last row.
 func fit(width int, heads []string, frac float64, items []item) string {
 	render := func(head string, bar int, its []item) string {
 		if bar > 0 && frac >= 0 {
@@ -63,28 +65,45 @@ func fit(width int, heads []string, frac float64, items []item) string {
 	}
 	short := heads[len(heads)-1]
 	for _, bar := range []int{10, 0} {
-		for n := len(items) - 1; n >= 0; n-- {
-			if s := render(short, bar, keepBest(items, n)); fits(s) {
-				return s
-			}
+		if !fits(render(short, bar, nil)) {
+			continue
+		}
+		kept := mostKept(items, func(its []item) bool { return fits(render(short, bar, its)) })
+		if len(kept) > 0 || len(items) == 0 || bar == 0 {
+			return render(short, bar, kept)
 		}
 	}
 	return cut(short, width)
 }
 
-// keepBest returns the n items of highest keep, in their order.
-func keepBest(items []item, n int) []item {
-	out := append([]item(nil), items...)
-	for len(out) > n {
-		low := 0
-		for i, it := range out {
-			if it.keep < out[low].keep {
-				low = i
+// mostKept takes the items in order of keep, most first, each one only if
+// the line still fits with it, and returns them in their own order.
+func mostKept(items []item, fits func([]item) bool) []item {
+	order := make([]int, len(items))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return items[order[a]].keep > items[order[b]].keep })
+	take := make([]bool, len(items))
+	pick := func() []item {
+		var out []item
+		for i, it := range items {
+			if take[i] {
+				out = append(out, it)
 			}
 		}
-		out = append(out[:low], out[low+1:]...)
+		return out
 	}
-	return out
+	for n, i := range order {
+		take[i] = true
+		if !fits(pick()) {
+			take[i] = false
+			if n == 0 {
+				return nil // the most useful does not fit: nor should a lesser one instead
+			}
+		}
+	}
+	return pick()
 }
 
 // cut keeps the first width runes of s.

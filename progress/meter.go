@@ -181,7 +181,7 @@ func (m *Meter) items(now time.Time) ([]item, float64) {
 		items = append(items, item{text: fmt.Sprintf("%.0f files/s", float64(files)/s), keep: 0})
 	}
 	if e := eta(el, done, total); e != "" {
-		items = append(items, item{text: e, keep: 2})
+		items = append(items, item{text: e, keep: 4})
 	}
 	return items, frac
 }

@@ -82,7 +82,7 @@ func TestBar(t *testing.T) {
 	m.Begin("", 2, 100)
 	m.Add(1, 50)
 	m.Close()
-	want := "\rverifying [          ] 0.0%\x1b[K\r\x1b[K"
+	want := "\rverifying [          ] 0.0%, 0 B/s\x1b[K\r\x1b[K"
 	if got := out.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
@@ -117,6 +117,9 @@ func TestBarLineFits(t *testing.T) {
 		}
 		if w >= 30 && !strings.Contains(l, "25.0%") {
 			t.Errorf("width %d: no percentage: %q", w, l)
+		}
+		if w >= 40 && !strings.Contains(l, "ETA 3m0s") {
+			t.Errorf("width %d: no ETA: %q", w, l)
 		}
 	}
 	if l := m.barLine(start.Add(time.Minute), 0); l != "hdf5vault unpack: unpacking [=====               ] "+

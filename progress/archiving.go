@@ -3,7 +3,6 @@ package progress
 import (
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -13,26 +12,21 @@ import (
 // display pipeline.Progress calls back: Total, Stored and Close, from
 // several goroutines.
 type Archiving struct {
-	o    Options
-	w    io.Writer
-	done atomic.Int64 // raw bytes stored
+	display              // its mu guards the totals
+	done    atomic.Int64 // raw bytes stored
 
-	mu           sync.Mutex // guards the totals and w
 	files, total int64
 	final        bool
 	start        time.Time
-	drawn        bool
-	stop         chan struct{}
-	wg           sync.WaitGroup
-	closeOnce    sync.Once
 }
 
 // StartArchiving shows create's progress on w: with o.Bar one line redrawn
 // every o.Interval, else a timestamped line every o.Interval. Close stops it.
 func StartArchiving(w io.Writer, o Options) *Archiving {
-	a := &Archiving{o: o, w: w, start: time.Now(), stop: make(chan struct{})}
-	a.wg.Add(1)
-	go a.loop()
+	a := &Archiving{start: time.Now()}
+	a.display.start(w, o, func(now time.Time) {
+		a.put(now, func() string { return a.line(now) }, func(w int) string { return a.barLine(now, w) })
+	})
 	return a
 }
 
@@ -49,45 +43,6 @@ func (a *Archiving) Total(files, bytes int64, final bool) {
 
 // Stored counts one part's raw bytes as stored.
 func (a *Archiving) Stored(n int64) { a.done.Add(n) }
-
-// Close stops the display and clears the bar. It may be called more than once.
-func (a *Archiving) Close() {
-	a.closeOnce.Do(func() {
-		close(a.stop)
-		a.wg.Wait()
-		a.mu.Lock()
-		if a.drawn {
-			fmt.Fprint(a.w, "\r\x1b[K")
-		}
-		a.mu.Unlock()
-	})
-}
-
-func (a *Archiving) loop() {
-	defer a.wg.Done()
-	t := time.NewTicker(a.o.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-a.stop:
-			return
-		case now := <-t.C:
-			a.mu.Lock()
-			a.draw(now)
-			a.mu.Unlock()
-		}
-	}
-}
-
-// draw writes the current line. The caller holds mu.
-func (a *Archiving) draw(now time.Time) {
-	if !a.o.Bar {
-		fmt.Fprintln(a.w, stamp(now, a.line(now)))
-		return
-	}
-	fmt.Fprint(a.w, "\r"+a.barLine(now, max(0, a.o.width()-1))+"\x1b[K")
-	a.drawn = true
-}
 
 // line is the log line: "hdf5vault: 1.2 MiB of 4.0 MiB in 1500 files,
 // 30.0%, 3.0 MiB/s, ETA 1s". The caller holds mu.

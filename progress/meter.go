@@ -3,12 +3,11 @@ package progress
 import (
 	"fmt"
 	"io"
-	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Options say how a Meter shows itself.
+// Options say how a Meter or Archiving shows itself.
 type Options struct {
 	Command  string        // prefix of every line, e.g. "hdf5vault verify"
 	Verb     string        // the name of a stage begun without one, e.g. "verifying"
@@ -30,29 +29,24 @@ func (o *Options) width() int {
 // Meter counts the current stage's done files and bytes against its
 // totals. Add is safe from many goroutines and cheap (two atomic adds).
 type Meter struct {
-	o     Options
-	w     io.Writer
-	files atomic.Int64
-	bytes atomic.Int64
+	display // its mu guards the stage
+	files   atomic.Int64
+	bytes   atomic.Int64
 
-	mu                 sync.Mutex // guards the stage, and w
 	stage              string
 	totalFiles, totalB int64
 	start              time.Time
-	shown              time.Time // when a bar may first be drawn
-	drawn              bool      // a bar is on the screen
-	spin               int       // the spinner's position, for stages without totals
-	stop               chan struct{}
-	wg                 sync.WaitGroup
-	closeOnce          sync.Once
+	spin               int // the spinner's position, for stages without totals
 }
 
 // Start begins showing progress on w; Close stops it.
 func Start(w io.Writer, o Options) *Meter {
-	now := time.Now()
-	m := &Meter{o: o, w: w, start: now, shown: now.Add(o.Delay), stop: make(chan struct{})}
-	m.wg.Add(1)
-	go m.loop()
+	m := &Meter{start: time.Now()}
+	m.display.start(w, o, func(now time.Time) {
+		if m.stage != "" {
+			m.draw(now)
+		}
+	})
 	return m
 }
 
@@ -83,52 +77,11 @@ func (m *Meter) Add(files int, bytes int64) {
 	}
 }
 
-// Close stops the display and clears the bar, so that what the command
-// prints next starts on a clean line. It may be called more than once.
-func (m *Meter) Close() {
-	m.closeOnce.Do(func() {
-		close(m.stop)
-		m.wg.Wait()
-		m.mu.Lock()
-		if m.drawn {
-			fmt.Fprint(m.w, "\r\x1b[K")
-		}
-		m.mu.Unlock()
-	})
-}
-
-func (m *Meter) loop() {
-	defer m.wg.Done()
-	t := time.NewTicker(m.o.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case now := <-t.C:
-			m.mu.Lock()
-			if m.stage != "" {
-				m.draw(now)
-			}
-			m.mu.Unlock()
-		}
-	}
-}
-
 // draw writes the current line. The caller holds mu.
 func (m *Meter) draw(now time.Time) {
-	if !m.o.Bar {
-		fmt.Fprintln(m.w, stamp(now, m.line(now)))
-		return
+	if m.put(now, func() string { return m.line(now) }, func(w int) string { return m.barLine(now, w) }) {
+		m.spin++
 	}
-	if now.Before(m.shown) {
-		return
-	}
-	// The line stays one column short of the width, so the cursor never
-	// sits past the last column (where terminals wrap at the next byte).
-	fmt.Fprint(m.w, "\r"+m.barLine(now, max(0, m.o.width()-1))+"\x1b[K")
-	m.drawn = true
-	m.spin++
 }
 
 // line describes the stage in a log line: "hdf5vault verify: verifying

@@ -28,7 +28,7 @@ func (s *syncBuffer) String() string {
 }
 
 func TestLine(t *testing.T) {
-	m := &Meter{o: Options{Command: "hdf5vault verify", Verb: "verifying"}}
+	m := &Meter{display: display{o: Options{Command: "hdf5vault verify", Verb: "verifying"}}}
 	start := time.Unix(1000, 0)
 	for _, c := range []struct {
 		stage string
@@ -105,7 +105,7 @@ func TestBarDelay(t *testing.T) {
 // within the width, keeps the percentage while there is room for it, and
 // a stage without totals turns a spinner.
 func TestBarLineFits(t *testing.T) {
-	m := &Meter{o: Options{Command: "hdf5vault unpack", Verb: "unpacking"}}
+	m := &Meter{display: display{o: Options{Command: "hdf5vault unpack", Verb: "unpacking"}}}
 	start := time.Unix(1000, 0)
 	m.stage, m.totalFiles, m.totalB, m.start = "unpacking", 1000000, 1<<40, start
 	m.files.Store(123456)

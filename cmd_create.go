@@ -294,7 +294,11 @@ func create(c *cli.Context, o *createOptions) error {
 	open := func(p string) (archive.Writer, error) { return openWriter(p, o.zip) }
 	set, err := setwriter.Write(opts, open, func(s *setwriter.Set, ws []archive.Writer) error {
 		show := newProgress(o.quiet)
-		cfg := o.pipelineConfig(ws, show, s.Exclude, say)
+		note := say // the walk's warnings, printed clear of the bar
+		if a, ok := show.(*progress.Archiving); ok {
+			note = func(s string) { a.Note("hdf5vault: " + s) }
+		}
+		cfg := o.pipelineConfig(ws, show, s.Exclude, note)
 		if o.debug {
 			fmt.Fprintf(os.Stderr, "hdf5vault: create %s -> %v; compress=%v %+v jobs=%d chunk=%d max-memory=%d\n",
 				o.src, s.Final, o.compress, o.blosc, o.jobs, o.chunk, o.maxMemory)

@@ -24,9 +24,7 @@ type Archiving struct {
 // every o.Interval, else a timestamped line every o.Interval. Close stops it.
 func StartArchiving(w io.Writer, o Options) *Archiving {
 	a := &Archiving{start: time.Now()}
-	a.display.start(w, o, func(now time.Time) {
-		a.put(now, func() string { return a.line(now) }, func(w int) string { return a.barLine(now, w) })
-	})
+	a.display.start(w, o, a.draw)
 	return a
 }
 
@@ -43,6 +41,11 @@ func (a *Archiving) Total(files, bytes int64, final bool) {
 
 // Stored counts one part's raw bytes as stored.
 func (a *Archiving) Stored(n int64) { a.done.Add(n) }
+
+// draw writes the current line. The caller holds mu.
+func (a *Archiving) draw(now time.Time) {
+	a.put(now, func() string { return a.line(now) }, func(w int) string { return a.barLine(now, w) })
+}
 
 // line is the log line: "hdf5vault: 1.2 MiB of 4.0 MiB in 1500 files,
 // 30.0%, 3.0 MiB/s, ETA 1s". The caller holds mu.

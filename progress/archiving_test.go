@@ -130,3 +130,22 @@ func TestWriteSummary(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+// TestArchivingNote: a warning while the bar is on the screen clears it
+// first, so that the warning stands on a line of its own.
+func TestArchivingNote(t *testing.T) {
+	var out syncBuffer
+	a := StartArchiving(&out, Options{Bar: true, Interval: time.Hour, Width: 80})
+	a.Total(2, 100, true)
+	a.mu.Lock()
+	a.draw(time.Now())
+	a.mu.Unlock()
+	a.Note("hdf5vault: skipping fifo: a named pipe")
+	a.Note("hdf5vault: skipping sock: a socket")
+	a.Close()
+	want := "\rarchiving 2 files [                    ] 0.0%, 0 B of 100 B, 0 B/s\x1b[K" +
+		"\r\x1b[Khdf5vault: skipping fifo: a named pipe\nhdf5vault: skipping sock: a socket\n"
+	if got := out.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}

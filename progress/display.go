@@ -71,3 +71,16 @@ func (d *display) put(now time.Time, logLine func() string, barLine func(width i
 	d.drawn = true
 	return true
 }
+
+// Note prints a line of its own (a warning) while the display runs: on a
+// terminal the bar is cleared first and redrawn at the next interval, so
+// the note does not land behind the bar's text.
+func (d *display) Note(line string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.drawn {
+		fmt.Fprint(d.w, "\r\x1b[K")
+		d.drawn = false
+	}
+	fmt.Fprintln(d.w, line)
+}

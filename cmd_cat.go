@@ -18,6 +18,7 @@ func catCommand() *cli.Command {
 			"non-zero (and the output must be discarded).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "path", Aliases: []string{"p"}, Usage: "archived file `PATH` (required), e.g. -p Plate1/B03/B03_f07_ch1.tif > field.tif"},
+			openQuietFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runCat,
@@ -28,6 +29,8 @@ func runCat(c *cli.Context) error {
 	if !c.IsSet("path") {
 		return usagef("cat: --path PATH is required")
 	}
+	stop := readProgress(c, "finding the file", openDelay)
+	defer stop()
 	s, err := openSet(c, "cat")
 	if err != nil {
 		return err
@@ -35,6 +38,7 @@ func runCat(c *cli.Context) error {
 	defer s.Close()
 	p := c.String("path")
 	f, err := s.Lookup(p)
+	stop()
 	if err != nil {
 		return fmt.Errorf("cat: %w", err)
 	}

@@ -39,7 +39,7 @@ func runCheck(c *cli.Context) error {
 	if c.String("directory") == "" {
 		return usagef("check: -d DIR is required")
 	}
-	stop := readProgress(c, "checking")
+	stop := readProgress(c, "checking", 0)
 	defer stop()
 	s, err := openSet(c, "check")
 	if err != nil {

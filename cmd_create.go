@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/term"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
 	"github.com/hdf5vault/hdf5vault/h5sink"
 	"github.com/hdf5vault/hdf5vault/pipeline"
+	"github.com/hdf5vault/hdf5vault/progress"
 	"github.com/hdf5vault/hdf5vault/setwriter"
 	"github.com/hdf5vault/hdf5vault/walker"
 	"github.com/hdf5vault/hdf5vault/zipsink"
@@ -293,15 +293,19 @@ func create(c *cli.Context, o *createOptions) error {
 	opts := setwriter.Options{Base: o.base, Writers: o.writers, Zip: o.zip, Force: o.force, Source: o.src, Note: say}
 	open := func(p string) (archive.Writer, error) { return openWriter(p, o.zip) }
 	set, err := setwriter.Write(opts, open, func(s *setwriter.Set, ws []archive.Writer) error {
-		progress := newProgress(o.quiet)
-		cfg := o.pipelineConfig(ws, progress, s.Exclude, say)
+		show := newProgress(o.quiet)
+		note := say // the walk's warnings, printed clear of the bar
+		if a, ok := show.(*progress.Archiving); ok {
+			note = func(s string) { a.Note("hdf5vault: " + s) }
+		}
+		cfg := o.pipelineConfig(ws, show, s.Exclude, note)
 		if o.debug {
 			fmt.Fprintf(os.Stderr, "hdf5vault: create %s -> %v; compress=%v %+v jobs=%d chunk=%d max-memory=%d\n",
 				o.src, s.Final, o.compress, o.blosc, o.jobs, o.chunk, o.maxMemory)
 		}
 		var err error
 		res, err = pipeline.Run(ctx, cfg)
-		progress.Close()
+		show.Close()
 		if err != nil {
 			return err
 		}
@@ -312,7 +316,11 @@ func create(c *cli.Context, o *createOptions) error {
 		return js.prepare(sum) // everything that can fail happens before the commit
 	})
 	if err != nil {
+		jsonPath := js.path
 		js.fail(o, res, err, time.Since(start))
+		if ctx.Err() != nil {
+			return interruptedRun{err, leftAfter(set, o.base, jsonPath)}
+		}
 		return err
 	}
 	js.publish()
@@ -320,7 +328,7 @@ func create(c *cli.Context, o *createOptions) error {
 		say("replaced " + p + " (--force)")
 	}
 	if !o.quiet {
-		sum.WriteText(os.Stderr)
+		progress.WriteSummary(os.Stderr, sum)
 	}
 	if o.debug {
 		fmt.Fprintf(os.Stderr, "hdf5vault: peak buffered %d of %d bytes\n", res.HighWater, o.maxMemory)
@@ -331,6 +339,52 @@ func create(c *cli.Context, o *createOptions) error {
 			len(sum.Unreadable), sum.Unreadable[0].Path, sum.Unreadable[0].Reason, strings.Join(set.Final, ", "))
 	}
 	return nil
+}
+
+// interruptedRun is the error of a run stopped by a signal, with what it
+// leaves behind; main names the signal and then says what.
+type interruptedRun struct {
+	err  error
+	left string
+}
+
+func (e interruptedRun) Error() string { return e.err.Error() + "; " + e.left }
+func (e interruptedRun) Unwrap() error { return e.err }
+
+// leftAfter says what an interrupted run leaves, from what is on disk
+// after setwriter's Abort, not from what it meant to do.
+// jsonPath is --json FILE ("" without one), whose failed-run summary is
+// written by now unless a warning said otherwise.
+func leftAfter(set *setwriter.Set, base, jsonPath string) string {
+	nothing := "nothing written"
+	summary := false
+	if jsonPath != "" {
+		_, err := os.Stat(jsonPath)
+		summary = err == nil
+	}
+	if summary {
+		nothing = "no archive written"
+	}
+	var say []string
+	temps, pending := []string(nil), false
+	if set != nil {
+		temps, pending = set.Left()
+	}
+	switch {
+	case pending:
+		say = append(say, "the commit was under way: the next command on "+base+" finishes or undoes it")
+	case len(temps) > 0:
+		say = append(say, nothing+" under a final name; temporary files left (the next create in this directory removes them): "+
+			strings.Join(temps, ", "))
+	case set == nil:
+		say = append(say, nothing)
+	default:
+		say = append(say, nothing+"; temporary files removed")
+	}
+	if summary {
+		say = append(say, "the run's summary (\"complete\": false) is in "+jsonPath)
+	}
+	return strings.Join(say, "; ")
 }
 
 func (o *createOptions) pipelineConfig(ws []archive.Writer, progress pipeline.Progress, exclude func(dir, name string) bool, say func(string)) pipeline.Config {
@@ -393,11 +447,8 @@ func openWriter(path string, zip bool) (archive.Writer, error) {
 // newProgress picks the display: a bar on a terminal, a log line every 5 s
 // otherwise (cron), nothing with -q.
 func newProgress(quiet bool) pipeline.Progress {
-	switch {
-	case quiet:
+	if quiet {
 		return pipeline.NoProgress{}
-	case term.IsTerminal(int(os.Stderr.Fd())):
-		return pipeline.NewBar(os.Stderr)
 	}
-	return pipeline.NewLogLines(os.Stderr, 5*time.Second)
+	return progress.StartArchiving(os.Stderr, displayOptions("hdf5vault"))
 }

@@ -34,6 +34,7 @@ func lsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "write a JSON array: path, size, stored_size, parts, archives per file"},
 			&cli.BoolFlag{Name: "quote", Usage: "quote names as a shell would need them even when not on a terminal"},
 			&cli.BoolFlag{Name: "literal", Aliases: []string{"N"}, Usage: "print names as they are even on a terminal"},
+			openQuietFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runLs,
@@ -47,7 +48,9 @@ func runLs(c *cli.Context) error {
 	if c.Bool("quote") && c.Bool("literal") {
 		return usagef("ls: --quote and --literal contradict each other")
 	}
+	stop := readProgress(c, "listing", openDelay)
 	s, err := openSet(c, "ls")
+	stop()
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ func runUnpack(c *cli.Context) error {
 	if jobs < 1 {
 		return usagef("unpack: -j must be at least 1")
 	}
-	stop := readProgress(c, "unpacking")
+	stop := readProgress(c, "unpacking", 0)
 	defer stop()
 	s, err := openSetWith(c, "unpack", archiveset.OpenOptions{Partial: c.Bool("keep-going")})
 	if err != nil {
@@ -59,6 +59,9 @@ func runUnpack(c *cli.Context) error {
 	for _, d := range st.Differ {
 		fmt.Fprintln(w, "DIFFERS", d)
 	}
+	if err != nil && c.Context.Err() != nil {
+		return interruptedRun{err, restoredSoFar(st, s.Len())}
+	}
 	if err != nil {
 		return fmt.Errorf("unpack: %w", err)
 	}
@@ -73,6 +76,17 @@ func runUnpack(c *cli.Context) error {
 		return fmt.Errorf("unpack: %w", err)
 	}
 	return nil
+}
+
+// restoredSoFar says what an interrupted unpack leaves: the files it
+// finished, each complete and checked (the one being written is never
+// under its real name), and how to go on.
+func restoredSoFar(st archiveset.UnpackStats, files int64) string {
+	if st.Files+st.Skipped == 0 {
+		return "nothing restored into " + st.Dir
+	}
+	return fmt.Sprintf("%d of %d files restored into %s, each complete and checked; unpack --skip-existing resumes",
+		st.Files+st.Skipped, files, st.Dir)
 }
 
 // readUsageError makes a bad flag of the read commands a usage error (exit 2).

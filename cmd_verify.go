@@ -30,7 +30,7 @@ func runVerify(c *cli.Context) error {
 	if c.Int("workers") < 1 {
 		return usagef("verify: -w must be at least 1")
 	}
-	stop := readProgress(c, "verifying")
+	stop := readProgress(c, "verifying", 0)
 	defer stop()
 	s, err := openSet(c, "verify")
 	if err != nil {

@@ -41,8 +41,14 @@ func main() {
 	err := newApp().RunContext(ctx, os.Args)
 	interrupted := ctx.Err() != nil
 	if interrupted && errors.Is(err, context.Canceled) {
-		// "context canceled" tells the user nothing; name the signal.
-		err = fmt.Errorf("interrupted: %v", context.Cause(ctx))
+		// "context canceled" tells the user nothing; name the signal, and
+		// what the run leaves when it says so.
+		msg := fmt.Sprintf("interrupted: %v", context.Cause(ctx))
+		var left interruptedRun
+		if errors.As(err, &left) {
+			msg += "; " + left.left
+		}
+		err = errors.New(msg)
 	}
 	stop()
 	stopProbe()

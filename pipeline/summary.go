@@ -1,16 +1,14 @@
 package pipeline
 
 import (
-	"fmt"
-	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/hdf5vault/hdf5vault/walker"
 )
 
-// Summary is the end-of-run report, printed as text and written as JSON (--json).
+// Summary is the end-of-run report, written as JSON (--json) and printed
+// for people by package progress.
 type Summary struct {
 	Source        string           `json:"source"`
 	Files         int64            `json:"files"`
@@ -68,35 +66,4 @@ func NewSummary(src string, res *Result, paths []string, wall time.Duration, max
 		s.Archives = append(s.Archives, a)
 	}
 	return s
-}
-
-// WriteText prints the summary for people.
-func (s *Summary) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "hdf5vault: archived %d files (%d parts) from %s\n", s.Files, s.Parts, s.Source)
-	fmt.Fprintf(w, "  raw bytes:     %d (%s)\n", s.RawBytes, IEC(s.RawBytes))
-	fmt.Fprintf(w, "  stored bytes:  %d (%s)\n", s.StoredBytes, IEC(s.StoredBytes))
-	fmt.Fprintf(w, "  ratio:         %.4f\n", s.Ratio)
-	fmt.Fprintf(w, "  wall time:     %.2f s\n", s.WallSeconds)
-	fmt.Fprintf(w, "  throughput:    %s/s\n", IEC(int64(s.BytesPerSec)))
-	for _, a := range s.Archives {
-		fmt.Fprintf(w, "  %s: %d bytes (%s), %d datasets\n", a.Path, a.Bytes, IEC(a.Bytes), a.Parts)
-	}
-	if s.Symlinks > 0 {
-		fmt.Fprintf(w, "  symlinks not followed: %d (--follow-symlinks to follow)\n", s.Symlinks)
-	}
-	if s.Followed > 0 {
-		fmt.Fprintf(w, "  symlinks followed: %d\n", s.Followed)
-	}
-	list(w, "skipped (not regular files)", s.Skipped)
-	list(w, "NOT ARCHIVED (unreadable)", s.Unreadable)
-}
-
-func list(w io.Writer, title string, l []walker.Skip) {
-	if len(l) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "  %s: %d\n", title, len(l))
-	for _, x := range l {
-		fmt.Fprintf(w, "    %s: %s\n", x.Path, strings.TrimSpace(x.Reason))
-	}
 }

@@ -3,50 +3,56 @@ package progress
 import (
 	"fmt"
 	"io"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/hdf5vault/hdf5vault/pipeline"
 )
 
-// Options say how a Meter shows itself.
+// Options say how a Meter or Archiving shows itself.
 type Options struct {
 	Command  string        // prefix of every line, e.g. "hdf5vault verify"
 	Verb     string        // the name of a stage begun without one, e.g. "verifying"
 	Bar      bool          // redraw one line with a bar (a terminal); else one line per Interval
 	Interval time.Duration // between redraws or lines
-	Width    int           // the terminal's columns: a bar line is cut to fit (0: no limit)
+	Width    int           // the terminal's columns: a bar line stays below this (0: no limit)
+	Columns  func() int    // asked at every redraw instead of Width, so a resized terminal is followed
+	Delay    time.Duration // a bar appears only this long after Start: a quick command shows none
+}
+
+// width is the terminal's width now (0: unknown).
+func (o *Options) width() int {
+	if o.Columns != nil {
+		return o.Columns()
+	}
+	return o.Width
 }
 
 // Meter counts the current stage's done files and bytes against its
 // totals. Add is safe from many goroutines and cheap (two atomic adds).
 type Meter struct {
-	o     Options
-	w     io.Writer
-	files atomic.Int64
-	bytes atomic.Int64
+	display // its mu guards the stage
+	files   atomic.Int64
+	bytes   atomic.Int64
 
-	mu                 sync.Mutex // guards the stage, and w
 	stage              string
 	totalFiles, totalB int64
 	start              time.Time
-	stop               chan struct{}
-	wg                 sync.WaitGroup
-	closeOnce          sync.Once
+	spin               int // the spinner's position, for stages without totals
 }
 
 // Start begins showing progress on w; Close stops it.
 func Start(w io.Writer, o Options) *Meter {
-	m := &Meter{o: o, w: w, start: time.Now(), stop: make(chan struct{})}
-	m.wg.Add(1)
-	go m.loop()
+	m := &Meter{start: time.Now()}
+	m.display.start(w, o, func(now time.Time) {
+		if m.stage != "" {
+			m.draw(now)
+		}
+	})
 	return m
 }
 
 // Begin starts a stage with its totals (0 when not known). A bar is drawn
-// at once, so that even a short stage shows what is happening.
+// at once (once the Delay has passed), so that even a short stage shows
+// what is happening.
 func (m *Meter) Begin(stage string, files int, bytes int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -71,94 +77,64 @@ func (m *Meter) Add(files int, bytes int64) {
 	}
 }
 
-// Close stops the display and clears the bar, so that what the command
-// prints next starts on a clean line. It may be called more than once.
-func (m *Meter) Close() {
-	m.closeOnce.Do(func() {
-		close(m.stop)
-		m.wg.Wait()
-		if m.o.Bar {
-			m.mu.Lock()
-			fmt.Fprint(m.w, "\r\x1b[K")
-			m.mu.Unlock()
-		}
-	})
-}
-
-func (m *Meter) loop() {
-	defer m.wg.Done()
-	t := time.NewTicker(m.o.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-m.stop:
-			return
-		case now := <-t.C:
-			m.mu.Lock()
-			if m.stage != "" {
-				m.draw(now)
-			}
-			m.mu.Unlock()
-		}
-	}
-}
-
 // draw writes the current line. The caller holds mu.
 func (m *Meter) draw(now time.Time) {
-	line := m.line(now)
-	if !m.o.Bar {
-		fmt.Fprintln(m.w, line)
-		return
+	if m.put(now, func() string { return m.line(now) }, func(w int) string { return m.barLine(now, w) }) {
+		m.spin++
 	}
-	if m.o.Width > 0 && len(line) > m.o.Width {
-		line = line[:m.o.Width]
-	}
-	fmt.Fprint(m.w, "\r"+line+"\x1b[K")
 }
 
-// line describes the stage: "hdf5vault verify: verifying [====>    ] 1234
-// of 5000 files, 1.2 MiB of 4.9 MiB, 25.0%, 3.1 MiB/s, ETA 1s". Without
-// totals it counts what is done and the time spent.
+// line describes the stage in a log line: "hdf5vault verify: verifying
+// 1234 of 5000 files, 1.2 MiB of 4.9 MiB, 25.0%, 3.1 MiB/s, ETA 1s".
+// Without totals it counts what is done and the time spent.
 func (m *Meter) line(now time.Time) string {
+	items, _ := m.items(now)
+	return join(m.o.Command+": "+m.stage, items)
+}
+
+// barLine is the line with a bar, fitted to width columns (0: no limit).
+// A stage without totals turns a spinner instead of a bar.
+func (m *Meter) barLine(now time.Time, width int) string {
+	items, frac := m.items(now)
+	stage := m.stage
+	if frac < 0 {
+		stage += " " + string(`|/-\`[m.spin%4])
+	}
+	return fit(width, []string{m.o.Command + ": " + stage, stage}, frac, items)
+}
+
+// items are the pieces of the line after the stage, and the fraction done
+// (-1 without totals).
+func (m *Meter) items(now time.Time) ([]item, float64) {
 	files, bytes := m.files.Load(), m.bytes.Load()
-	el := now.Sub(m.start).Seconds()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s", m.o.Command, m.stage)
+	el := now.Sub(m.start)
 	done, total := float64(files), float64(m.totalFiles)
 	if m.totalB > 0 {
 		done, total = float64(bytes), float64(m.totalB)
 	}
-	frac := -1.0
-	if total > 0 {
-		frac = min(1, done/total)
-	}
-	if m.o.Bar && frac >= 0 {
-		const width = 20
-		n := int(frac * width)
-		fmt.Fprintf(&b, " [%s%s]", strings.Repeat("=", n), strings.Repeat(" ", width-n))
-	}
+	var items []item
 	switch {
 	case m.totalFiles > 0:
-		fmt.Fprintf(&b, " %d of %d files", files, m.totalFiles)
+		items = append(items, item{text: fmt.Sprintf("%d of %d files", files, m.totalFiles), keep: 3})
 	case files > 0:
-		fmt.Fprintf(&b, " %d files", files)
+		items = append(items, item{text: fmt.Sprintf("%d files", files), keep: 3})
 	}
 	if m.totalB > 0 {
-		fmt.Fprintf(&b, ", %s of %s", pipeline.IEC(bytes), pipeline.IEC(m.totalB))
+		items = append(items, item{text: IEC(bytes) + " of " + IEC(m.totalB), keep: 1})
 	}
-	if frac < 0 {
-		fmt.Fprintf(&b, " (%s)", time.Duration(el*float64(time.Second)).Round(time.Second))
-		return b.String()
+	if total <= 0 {
+		items = append(items, item{text: "(" + el.Round(time.Second).String() + ")", keep: 4, space: true})
+		return items, -1
 	}
-	fmt.Fprintf(&b, ", %.1f%%", 100*frac)
-	if el > 0 && m.totalB > 0 {
-		fmt.Fprintf(&b, ", %s/s", pipeline.IEC(int64(float64(bytes)/el)))
-	} else if el > 0 {
-		fmt.Fprintf(&b, ", %.0f files/s", float64(files)/el)
+	frac := min(1, done/total)
+	items = append(items, item{text: fmt.Sprintf("%.1f%%", 100*frac), keep: 5})
+	if s := el.Seconds(); s > 0 && m.totalB > 0 {
+		items = append(items, item{text: IEC(int64(float64(bytes)/s)) + "/s", keep: 0})
+	} else if s > 0 {
+		items = append(items, item{text: fmt.Sprintf("%.0f files/s", float64(files)/s), keep: 0})
 	}
-	if done > 0 && frac < 1 {
-		eta := time.Duration(el * (total - done) / done * float64(time.Second))
-		fmt.Fprintf(&b, ", ETA %s", eta.Round(time.Second))
+	if e := eta(el, done, total); e != "" {
+		items = append(items, item{text: e, keep: 4})
 	}
-	return b.String()
+	return items, frac
 }

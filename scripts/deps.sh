@@ -10,7 +10,7 @@ set -euo pipefail
 # against; strace: the commit test kills create at chosen syscalls; fuse3
 # (fusermount3): the mount command and its tests; python3-tifffile: reads a
 # field in place through the mount in the tests.
-pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile)
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile tmux)
 
 if command -v dpkg-query >/dev/null 2>&1; then
 	missing=()

@@ -249,6 +249,18 @@ func (s *Set) release() {
 	}
 }
 
+// Left lists this run's temporary files still on disk after Abort, and
+// whether they are kept for the next command to finish an interrupted
+// commit. None is left unless removing one failed or a commit is pending.
+func (s *Set) Left() (temps []string, pending bool) {
+	for _, t := range s.Temp {
+		if _, err := os.Lstat(t); err == nil {
+			temps = append(temps, t)
+		}
+	}
+	return temps, s.pending
+}
+
 // Replaced lists the existing members this run replaces (--force).
 func (s *Set) Replaced() []string {
 	var out []string

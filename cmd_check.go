@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/hdf5vault/hdf5vault/archiveset"
+	"github.com/hdf5vault/hdf5vault/jsonl"
 	"github.com/urfave/cli/v2"
 )
 
@@ -17,12 +18,13 @@ func checkCommand() *cli.Command {
 		Description: "Every archived file must exist in DIR with the same size and MD5 (and the stored\n" +
 			"XXH3-128 checksum, when the archive records one), and every file in DIR must be archived. DIR is\n" +
 			"walked as create walks a source: symlinks count only with --follow-symlinks. Each\n" +
-			"failing file is named; the exit status is 3 if any file fails. -j writes the original's\n" +
+			"failing file is named; the exit status is 3 if any file fails. -j FILE writes the original's\n" +
 			"JSON summary (pandas to_json layout: columns size_orig, size_arch, md5_orig, md5_arch,\n" +
-			"chunks, passed, indexed by file path).",
+			"chunks, passed, indexed by file path); -j - writes JSON lines on stdout instead of text\n" +
+			"(status lines, a line per failing file, then the summary object every command writes).",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "directory", Aliases: []string{"d"}, Usage: "`DIR` to compare with the archive (required), e.g. -d /data/plate1"},
-			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the original's JSON summary to `FILE`, e.g. -j plate1-check.json"},
+			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the original's JSON summary to `FILE`, e.g. -j plate1-check.json; with - JSON lines on stdout instead of text"},
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files compared in parallel, e.g. -w 4"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "compare what symlinks point to (for sets made with create --follow-symlinks), e.g. --follow-symlinks"},
 			quietFlag(),
@@ -39,19 +41,81 @@ func runCheck(c *cli.Context) error {
 	if c.String("directory") == "" {
 		return usagef("check: -d DIR is required")
 	}
+	if c.String("json") != "-" {
+		return checkText(c)
+	}
+	j := startJSON(c, "checking")
+	j.sum.Settings.Workers, j.sum.Settings.FollowSymlinks = c.Int("workers"), c.Bool("follow-symlinks")
+	j.sum.Source = c.String("directory")
+	rep, err := check(c, j)
+	if err != nil {
+		return j.finish(err)
+	}
+	files, parts, raw, stored, sums := rep.Archived()
+	j.sum.Files, j.sum.Parts, j.sum.RawBytes, j.sum.StoredBytes = int64(files), int64(parts), raw, stored
+	j.sum.ChecksumsCompared = int64(sums)
+	j.sum.Walk = &jsonl.Walk{SymlinkPaths: []string{}, Skipped: []jsonl.Problem{}}
+	for _, p := range rep.NotChecked {
+		j.sum.Walk.Skipped = append(j.sum.Walk.Skipped, jsonl.Problem{Path: p, Reason: "not a regular file, or a symlink not followed: not compared"})
+	}
+	for _, m := range rep.Members {
+		j.sum.Notes = append(j.sum.Notes, "member of the archive set, not compared: "+m)
+	}
+	for i := range rep.Rows {
+		r := &rep.Rows[i]
+		switch {
+		case r.Passed:
+		case r.Damaged:
+			j.problem(jsonl.TypeDamaged, &j.sum.Damaged, jsonl.Problem{Path: r.Path, Reason: jsonl.Reason(r.Path, r.Problem)})
+		default:
+			j.problem(jsonl.TypeDiffers, &j.sum.Differs, jsonl.Problem{Path: r.Path, Reason: jsonl.Reason(r.Path, r.Problem)})
+		}
+	}
+	return j.finish(checkOutcome(c, rep))
+}
+
+// check opens the set and compares it with -d (j: for --json, else nil).
+func check(c *cli.Context, j *jsonRun) (*archiveset.CheckReport, error) {
+	s, err := openSet(c, "check")
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	if j != nil {
+		j.set(s)
+	}
+	o := archiveset.CheckOptions{Workers: c.Int("workers"), FollowSymlinks: c.Bool("follow-symlinks")}
+	rep, err := s.Check(c.Context, c.String("directory"), o)
+	if err != nil {
+		return nil, fmt.Errorf("check: %w", err)
+	}
+	return rep, nil
+}
+
+// checkOutcome is the check's verdict as an error (exit 3), or nil.
+func checkOutcome(c *cli.Context, rep *archiveset.CheckReport) error {
+	failed := 0
+	for i := range rep.Rows {
+		if !rep.Rows[i].Passed {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return mismatchError{fmt.Errorf("check: %d of %d files FAILED comparing %s with the archive set", failed, len(rep.Rows), c.String("directory"))}
+	}
+	return nil
+}
+
+// checkText reports in text, and writes the original's summary with -j FILE.
+func checkText(c *cli.Context) error {
 	stop := readProgress(c, "checking", 0)
 	defer stop()
-	s, err := openSet(c, "check")
+	rep, err := check(c, nil)
+	stop()
 	if err != nil {
 		return err
 	}
-	defer s.Close()
 	dir := c.String("directory")
-	rep, err := s.Check(c.Context, dir, archiveset.CheckOptions{Workers: c.Int("workers"), FollowSymlinks: c.Bool("follow-symlinks")})
-	stop()
-	if err != nil {
-		return fmt.Errorf("check: %w", err)
-	}
 	rows := rep.Rows
 	if n := len(rep.NotChecked); n > 0 && !c.Bool("quiet") {
 		fmt.Fprintf(c.App.ErrWriter, "check: note: %d symlink(s) or special file(s) in %s not compared (first: %s)\n", n, dir, rep.NotChecked[0])
@@ -64,15 +128,13 @@ func runCheck(c *cli.Context) error {
 			return fmt.Errorf("check: summary %s: %w", p, err)
 		}
 	}
-	failed := 0
 	for i := range rows {
 		if !rows[i].Passed {
-			failed++
 			fmt.Fprintln(c.App.Writer, "FAIL", rows[i].Problem)
 		}
 	}
-	if failed > 0 {
-		return mismatchError{fmt.Errorf("check: %d of %d files FAILED comparing %s with the archive set", failed, len(rows), dir)}
+	if err := checkOutcome(c, rep); err != nil {
+		return err
 	}
 	fmt.Fprintf(c.App.Writer, "check passed: %d files in %s match the archive set\n", len(rows), dir)
 	return nil

@@ -17,6 +17,7 @@ import (
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
 	"github.com/hdf5vault/hdf5vault/h5sink"
+	"github.com/hdf5vault/hdf5vault/jsonl"
 	"github.com/hdf5vault/hdf5vault/pipeline"
 	"github.com/hdf5vault/hdf5vault/progress"
 	"github.com/hdf5vault/hdf5vault/setwriter"
@@ -89,7 +90,7 @@ func createFlags() []cli.Flag {
 		&cli.StringFlag{Name: "codec", Value: "zstd",
 			Usage: "Blosc2 codec: zstd, lz4, lz4hc or zlib, e.g. --codec lz4"},
 		&cli.StringFlag{Name: "json",
-			Usage: "also write the summary as JSON to FILE, or to stdout with -, e.g. --json run.json"},
+			Usage: "also write the summary as JSON to FILE (written on failure too), or with - JSON lines on stdout (status lines, then the summary), e.g. --json run.json"},
 		&cli.BoolFlag{Name: "force",
 			Usage: "replace an existing archive set with this base (older members not rewritten are removed), e.g. --force"},
 		&cli.StringFlag{Name: "max-memory", Value: defaultMaxMemory,
@@ -117,6 +118,7 @@ type createOptions struct {
 	maxMemory int64
 	follow    bool
 	skipBad   bool
+	start     time.Time
 }
 
 func runCreate(c *cli.Context) error {
@@ -267,18 +269,12 @@ func parseBytes(s string) (int64, error) {
 // checked before any work, the set is written under temporary names and
 // committed by its owner (setwriter), and the summary takes its name last.
 func create(c *cli.Context, o *createOptions) error {
-	start := time.Now()
+	o.start = time.Now()
 	ctx := c.Context
 	say := func(s string) {
 		if !o.quiet {
 			fmt.Fprintln(os.Stderr, "hdf5vault:", s)
 		}
-	}
-	if fi, err := os.Stat(o.src); err != nil || !fi.IsDir() {
-		if err == nil {
-			err = errors.New("not a directory")
-		}
-		return fmt.Errorf("source %s: %w", o.src, err)
 	}
 	if err := o.trimBaseExt(say); err != nil {
 		return err
@@ -288,12 +284,24 @@ func create(c *cli.Context, o *createOptions) error {
 		return err
 	}
 	defer js.discard()
+	if fi, err := os.Stat(o.src); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = errors.New("not a directory")
+		}
+		err = fmt.Errorf("source %s: %w", o.src, err)
+		js.fail(ctx, o, nil, err)
+		return err
+	}
 	var res *pipeline.Result
-	var sum *pipeline.Summary
+	var sum *jsonl.Summary
+	var incomplete error // the set is written, but files were left out (--skip-unreadable)
 	opts := setwriter.Options{Base: o.base, Writers: o.writers, Zip: o.zip, Force: o.force, Source: o.src, Note: say}
 	open := func(p string) (archive.Writer, error) { return openWriter(p, o.zip) }
 	set, err := setwriter.Write(opts, open, func(s *setwriter.Set, ws []archive.Writer) error {
 		show := newProgress(o.quiet)
+		if js.lines != nil {
+			show = js.status()
+		}
 		note := say // the walk's warnings, printed clear of the bar
 		if a, ok := show.(*progress.Archiving); ok {
 			note = func(s string) { a.Note("hdf5vault: " + s) }
@@ -309,15 +317,17 @@ func create(c *cli.Context, o *createOptions) error {
 		if err != nil {
 			return err
 		}
-		sum = pipeline.NewSummary(o.src, res, s.Temp, time.Since(start), o.maxMemory)
-		for i := range sum.Archives {
-			sum.Archives[i].Path = s.Final[i]
+		sum = createSummary(o, res, s.Final, s.Temp)
+		if n := len(sum.Failed); n > 0 {
+			incomplete = fmt.Errorf("%d unreadable files were not archived (first: %s: %s); the rest is in %s",
+				n, sum.Failed[0].Path, sum.Failed[0].Reason, strings.Join(s.Final, ", "))
 		}
+		sum.Finish(o.start, time.Now(), incomplete, exitStatus(incomplete, false))
 		return js.prepare(sum) // everything that can fail happens before the commit
 	})
 	if err != nil {
 		jsonPath := js.path
-		js.fail(o, res, err, time.Since(start))
+		js.fail(ctx, o, res, nameInterrupt(ctx, err))
 		if ctx.Err() != nil {
 			return interruptedRun{err, leftAfter(set, o.base, jsonPath)}
 		}
@@ -334,11 +344,7 @@ func create(c *cli.Context, o *createOptions) error {
 		fmt.Fprintf(os.Stderr, "hdf5vault: peak buffered %d of %d bytes\n", res.HighWater, o.maxMemory)
 	}
 	o.warnEmpty(res, say)
-	if !sum.CompleteStore {
-		return fmt.Errorf("%d unreadable files were not archived (first: %s: %s); the rest is in %s",
-			len(sum.Unreadable), sum.Unreadable[0].Path, sum.Unreadable[0].Reason, strings.Join(set.Final, ", "))
-	}
-	return nil
+	return incomplete
 }
 
 // interruptedRun is the error of a run stopped by a signal, with what it
@@ -432,7 +438,7 @@ func (o *createOptions) warnEmpty(res *pipeline.Result, say func(string)) {
 	case res.Files == 0:
 		say(fmt.Sprintf("warning: the source %s holds no files: the set's %d archive files hold no data", o.src, o.writers))
 	case res.Parts < int64(o.writers):
-		say(fmt.Sprintf("warning: -w %d but only %d files (%d datasets): %d archive files hold no data; use -w %d or less",
+		say(fmt.Sprintf("warning: -w %d but only %d files (%d parts): %d archive files hold no data; use -w %d or less",
 			o.writers, res.Files, res.Parts, int64(o.writers)-res.Parts, res.Parts))
 	}
 }

@@ -2,16 +2,16 @@ package main
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/archiveset"
+	"github.com/hdf5vault/hdf5vault/jsonl"
 	"github.com/hdf5vault/hdf5vault/shellquote"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -27,11 +27,12 @@ func lsCommand() *cli.Command {
 			"record them come from the Blosc2 chunk headers (raw payloads: the dataset size).\n" +
 			"On a terminal, names with control characters or shell metacharacters are quoted as\n" +
 			"GNU ls does ('a'$'\\n''b'); --quote forces that, --literal turns it off. For scripts:\n" +
-			"-0 ends each path with NUL, --json writes one JSON array of objects.",
+			"-0 ends each path with NUL, --json writes JSON lines: a \"file\" object per file, then a\n" +
+			"\"summary\" object (the schema every command's --json shares).",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show sizes, ratio, parts and archive numbers, e.g. hdf5vault ls -l /archive/plate1"},
 			&cli.BoolFlag{Name: "null", Aliases: []string{"0"}, Usage: "end each path with NUL instead of a newline, unquoted, e.g. hdf5vault ls -0 A | xargs -0 ..."},
-			&cli.BoolFlag{Name: "json", Usage: "write a JSON array: path, size, stored_size, parts, archives per file"},
+			&cli.BoolFlag{Name: "json", Usage: "write JSON lines: a file object per file (path, size_bytes, stored_bytes, parts, archives, mtime, mode, checksum), then a summary object"},
 			&cli.BoolFlag{Name: "quote", Usage: "quote names as a shell would need them even when not on a terminal"},
 			&cli.BoolFlag{Name: "literal", Aliases: []string{"N"}, Usage: "print names as they are even on a terminal"},
 			openQuietFlag(),
@@ -47,6 +48,10 @@ func runLs(c *cli.Context) error {
 	}
 	if c.Bool("quote") && c.Bool("literal") {
 		return usagef("ls: --quote and --literal contradict each other")
+	}
+	if c.Bool("json") {
+		j := startJSON(c, "listing")
+		return j.finish(lsJSON(c, j))
 	}
 	stop := readProgress(c, "listing", openDelay)
 	s, err := openSet(c, "ls")
@@ -70,8 +75,6 @@ func runLs(c *cli.Context) error {
 			w.WriteString(f.Path)
 			return w.WriteByte(0)
 		})
-	case c.Bool("json"):
-		err = lsJSON(c.Context, w, s)
 	case !c.Bool("long"):
 		err = s.Walk(c.Context, func(f *archiveset.File) error {
 			_, err := fmt.Fprintln(w, name(f.Path))
@@ -109,37 +112,47 @@ func lsLong(c *cli.Context, w *bufio.Writer, s *archiveset.Set, name func(string
 	return nil
 }
 
-// lsJSON writes one JSON array, an object per file: control characters
-// in names come out as JSON escapes.
-func lsJSON(ctx context.Context, w *bufio.Writer, s *archiveset.Set) error {
-	type entry struct {
-		Path     string `json:"path"`
-		Size     int64  `json:"size"`
-		Stored   int64  `json:"stored_size"`
-		Parts    int    `json:"parts"`
-		Archives []int  `json:"archives"`
-	}
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	w.WriteString("[")
-	sep := ""
-	err := s.Walk(ctx, func(f *archiveset.File) error {
-		b.Reset()
-		e := entry{Path: f.Path, Size: f.Size, Stored: f.Stored, Parts: len(f.Parts), Archives: f.Members()}
-		if err := enc.Encode(e); err != nil {
-			return err
-		}
-		w.WriteString(sep + "\n")
-		sep = ","
-		_, err := w.Write(bytes.TrimSuffix(b.Bytes(), []byte("\n")))
-		return err
-	})
+// lsJSON writes a "file" line per file; control characters in names come
+// out as JSON escapes. The summary counts what was listed.
+func lsJSON(c *cli.Context, j *jsonRun) error {
+	s, err := openSet(c, "ls")
 	if err != nil {
 		return err
 	}
-	w.WriteString("\n]\n")
+	defer s.Close()
+	j.set(s)
+	if err := s.LayoutError(); err != nil {
+		return fmt.Errorf("ls: %w", err)
+	}
+	sum := j.sum
+	j.lines.Buffered(1 << 16)
+	err = s.Walk(c.Context, func(f *archiveset.File) error {
+		sum.Files++
+		sum.Parts += int64(len(f.Parts))
+		sum.RawBytes += f.Size
+		sum.StoredBytes += f.Stored
+		j.lines.Write(fileLine(f))
+		return j.lines.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("ls: %w", err)
+	}
 	return nil
+}
+
+func fileLine(f *archiveset.File) jsonl.FileLine {
+	l := jsonl.FileLine{MessageType: jsonl.TypeFile, Path: f.Path, SizeBytes: f.Size, StoredBytes: f.Stored,
+		Parts: len(f.Parts), Archives: f.Members()}
+	if f.MtimeNs != nil {
+		l.Mtime = time.Unix(0, *f.MtimeNs).UTC().Format(time.RFC3339Nano)
+	}
+	if f.Mode != nil {
+		l.Mode = fmt.Sprintf("%04o", *f.Mode&0o7777)
+	}
+	if f.Checksum != nil {
+		l.Checksum = archive.FormatChecksum(f.Checksum)
+	}
+	return l
 }
 
 // isTerminal reports whether w is a terminal (names are then quoted).

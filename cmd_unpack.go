@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/hdf5vault/hdf5vault/archiveset"
+	"github.com/hdf5vault/hdf5vault/progress"
 	"github.com/urfave/cli/v2"
 )
 
@@ -29,6 +30,7 @@ func unpackCommand() *cli.Command {
 			quietFlag(),
 			&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "restore every intact file of a damaged set; list the damaged ones (exit 3)"},
 			&cli.BoolFlag{Name: "skip-existing", Usage: "resume: skip files already in DEST with the archived content; list different ones (exit 3)"},
+			jsonFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runUnpack,
@@ -40,42 +42,40 @@ func runUnpack(c *cli.Context) error {
 	if jobs < 1 {
 		return usagef("unpack: -j must be at least 1")
 	}
-	stop := readProgress(c, "unpacking", 0)
-	defer stop()
-	s, err := openSetWith(c, "unpack", archiveset.OpenOptions{Partial: c.Bool("keep-going")})
+	o := archiveset.UnpackOptions{Workers: jobs, KeepGoing: c.Bool("keep-going"), SkipExisting: c.Bool("skip-existing")}
+	if !c.Bool("json") {
+		return unpackText(c, o)
+	}
+	j := startJSON(c, "unpacking")
+	j.sum.Settings.Jobs, j.sum.Settings.KeepGoing, j.sum.Settings.SkipExisting = jobs, o.KeepGoing, o.SkipExisting
+	st, err := unpack(c, o, j)
+	if err == nil && st.Err() != nil {
+		err = fmt.Errorf("unpack: %w", st.Err())
+	}
+	j.sum.Destination = st.Dir
+	j.sum.Files, j.sum.Parts, j.sum.RawBytes, j.sum.StoredBytes = int64(st.Files), int64(st.Parts), st.Bytes, st.Stored
+	j.sum.SkippedExisting = int64(st.Skipped)
+	return j.finish(err)
+}
+
+// unpack opens the set and restores it (j: for --json, else nil).
+func unpack(c *cli.Context, o archiveset.UnpackOptions, j *jsonRun) (archiveset.UnpackStats, error) {
+	s, err := openSetWith(c, "unpack", archiveset.OpenOptions{Partial: o.KeepGoing})
 	if err != nil {
-		return err
+		return archiveset.UnpackStats{}, err
 	}
 	defer s.Close()
-	start := time.Now()
-	st, err := s.UnpackWith(c.Context, c.String("dest"), archiveset.UnpackOptions{
-		Workers: jobs, KeepGoing: c.Bool("keep-going"), SkipExisting: c.Bool("skip-existing"),
-	})
-	stop()
-	w := c.App.Writer
-	for _, d := range st.Damaged {
-		fmt.Fprintln(w, "DAMAGED", d)
+	if j != nil {
+		j.set(s)
 	}
-	for _, d := range st.Differ {
-		fmt.Fprintln(w, "DIFFERS", d)
+	st, err := s.UnpackWith(c.Context, c.String("dest"), o)
+	switch {
+	case err != nil && c.Context.Err() != nil:
+		err = interruptedRun{err, restoredSoFar(st, s.Len())}
+	case err != nil:
+		err = fmt.Errorf("unpack: %w", err)
 	}
-	if err != nil && c.Context.Err() != nil {
-		return interruptedRun{err, restoredSoFar(st, s.Len())}
-	}
-	if err != nil {
-		return fmt.Errorf("unpack: %w", err)
-	}
-	secs := time.Since(start).Seconds()
-	fmt.Fprintf(w, "unpacked %d files (%d bytes) into %s in %.2fs (%.1f MB/s)",
-		st.Files, st.Bytes, st.Dir, secs, float64(st.Bytes)/1e6/max(secs, 1e-9))
-	if st.Skipped > 0 {
-		fmt.Fprintf(w, "; %d already there", st.Skipped)
-	}
-	fmt.Fprintln(w)
-	if err := st.Err(); err != nil {
-		return fmt.Errorf("unpack: %w", err)
-	}
-	return nil
+	return st, err
 }
 
 // restoredSoFar says what an interrupted unpack leaves: the files it
@@ -87,6 +87,36 @@ func restoredSoFar(st archiveset.UnpackStats, files int64) string {
 	}
 	return fmt.Sprintf("%d of %d files restored into %s, each complete and checked; unpack --skip-existing resumes",
 		st.Files+st.Skipped, files, st.Dir)
+}
+
+// unpackText reports in text: damaged and different files, then the tally.
+func unpackText(c *cli.Context, o archiveset.UnpackOptions) error {
+	stop := readProgress(c, "unpacking", 0)
+	defer stop()
+	start := time.Now()
+	st, err := unpack(c, o, nil)
+	stop()
+	w := c.App.Writer
+	for _, d := range st.Damaged {
+		fmt.Fprintln(w, "DAMAGED", d)
+	}
+	for _, d := range st.Differ {
+		fmt.Fprintln(w, "DIFFERS", d)
+	}
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Fprintf(w, "unpacked %d files (%d bytes, %d parts) into %s in %.2f s (%s)",
+		st.Files, st.Bytes, st.Parts, st.Dir, secs, progress.Rate(float64(st.Bytes)/max(secs, 1e-9)))
+	if st.Skipped > 0 {
+		fmt.Fprintf(w, "; %d already there", st.Skipped)
+	}
+	fmt.Fprintln(w)
+	if err := st.Err(); err != nil {
+		return fmt.Errorf("unpack: %w", err)
+	}
+	return nil
 }
 
 // readUsageError makes a bad flag of the read commands a usage error (exit 2).

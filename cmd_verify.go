@@ -20,6 +20,7 @@ func verifyCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files decoded in parallel, e.g. -w 4"},
 			quietFlag(),
+			jsonFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runVerify,
@@ -30,18 +31,55 @@ func runVerify(c *cli.Context) error {
 	if c.Int("workers") < 1 {
 		return usagef("verify: -w must be at least 1")
 	}
-	stop := readProgress(c, "verifying", 0)
-	defer stop()
+	if !c.Bool("json") {
+		return verifyText(c)
+	}
+	j := startJSON(c, "verifying")
+	j.sum.Settings.Workers = c.Int("workers")
+	res, _, err := verify(c, j)
+	if err == nil && len(res.Damaged) > 0 {
+		err = verifyDamage(res)
+	}
+	j.sum.Files, j.sum.Parts, j.sum.RawBytes, j.sum.StoredBytes = int64(res.Files), int64(res.Parts), res.Bytes, res.Stored
+	j.sum.ChecksumsCompared = int64(res.WithSum)
+	j.sum.Notes = append(j.sum.Notes, res.Notes...)
+	if err == nil && res.Files > 0 && !res.HasChecksum {
+		j.sum.Notes = append(j.sum.Notes, "checksums not available: the archive records none; every file was decoded and its size checked")
+	}
+	return j.finish(err)
+}
+
+// verify opens the set and reads it whole (j: for --json, else nil). It
+// returns the version that wrote the set too.
+func verify(c *cli.Context, j *jsonRun) (archiveset.VerifyResult, string, error) {
 	s, err := openSet(c, "verify")
 	if err != nil {
-		return err
+		return archiveset.VerifyResult{}, "", err
 	}
 	defer s.Close()
+	if j != nil {
+		j.set(s)
+	}
 	// Files refused by the layout check are reported as damaged by Verify.
 	res, err := s.Verify(c.Context, c.Int("workers"))
+	if err != nil {
+		return res, s.Version, fmt.Errorf("verify: %w", err)
+	}
+	return res, s.Version, nil
+}
+
+func verifyDamage(res archiveset.VerifyResult) error {
+	return mismatchError{fmt.Errorf("verify: %d of %d files damaged", len(res.Damaged), res.Files)}
+}
+
+// verifyText reports in text: damaged files on stdout, notes on stderr.
+func verifyText(c *cli.Context) error {
+	stop := readProgress(c, "verifying", 0)
+	defer stop()
+	res, by, err := verify(c, nil)
 	stop()
 	if err != nil {
-		return fmt.Errorf("verify: %w", err)
+		return err
 	}
 	w := c.App.Writer
 	for _, n := range res.Notes {
@@ -50,23 +88,26 @@ func runVerify(c *cli.Context) error {
 	for _, d := range res.Damaged {
 		fmt.Fprintln(w, "DAMAGED", d)
 	}
-	if n := len(res.Damaged); n > 0 {
-		return mismatchError{fmt.Errorf("verify: %d of %d files damaged", n, res.Files)}
+	if len(res.Damaged) > 0 {
+		return verifyDamage(res)
 	}
 	if res.Files == 0 {
 		fmt.Fprintln(w, "verified an empty set: it holds no files")
 		return nil
 	}
 	if !res.HasChecksum {
-		by := "an unknown version"
-		if s.Version != "" {
-			by = "HDF5Vault " + s.Version
-		}
 		fmt.Fprintf(w, "verified %d files (%d bytes): all decoded and sizes match; checksums not available "+
-			"(the archive, written by %s, records none)\n", res.Files, res.Bytes, by)
+			"(the archive, written by %s, records none)\n", res.Files, res.Bytes, writtenBy(by))
 		return nil
 	}
 	fmt.Fprintf(w, "verified %d files (%d bytes): all decoded, sizes match, %d of %d match their stored checksum\n",
 		res.Files, res.Bytes, res.WithSum, res.Files)
 	return nil
+}
+
+func writtenBy(v string) string {
+	if v == "" {
+		return "an unknown version"
+	}
+	return "HDF5Vault " + v
 }

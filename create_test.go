@@ -445,14 +445,14 @@ func TestCreateFailureLeavesNothing(t *testing.T) {
 		t.Fatalf("--skip-unreadable: exit %d: %s", r.code, r.stderr)
 	}
 	var sum struct {
-		Files      int
-		Unreadable []struct{ Path, Reason string }
-		Complete   bool
+		Files    int
+		Failed   []struct{ Path, Reason string }
+		Complete bool
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+	if err := json.Unmarshal([]byte(lastLine(r.stdout)), &sum); err != nil {
 		t.Fatalf("--json -: %v\n%s", err, r.stdout)
 	}
-	if len(sum.Unreadable) != 1 || sum.Unreadable[0].Path != bad || sum.Complete {
+	if len(sum.Failed) != 1 || sum.Failed[0].Path != bad || sum.Complete {
 		t.Fatalf("summary %+v", sum)
 	}
 	if got := listDir(t, out); !equalStrings(got, []string{"set_0.h5", "set_1.h5"}) {
@@ -472,19 +472,21 @@ func TestCreateJSONAndSpecialFiles(t *testing.T) {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
 	var sum struct {
-		Files        int      `json:"files"`
-		Parts        int      `json:"parts"`
-		RawBytes     int64    `json:"raw_bytes"`
-		StoredBytes  int64    `json:"stored_bytes"`
-		Symlinks     int      `json:"symlinks_not_followed"`
-		SymlinkPaths []string `json:"symlink_paths"`
-		Skipped      []struct{ Path, Reason string }
-		Archives     []struct {
+		Files       int   `json:"files"`
+		Parts       int   `json:"parts"`
+		RawBytes    int64 `json:"raw_bytes"`
+		StoredBytes int64 `json:"stored_bytes"`
+		Walk        struct {
+			Symlinks     int      `json:"symlinks_not_followed"`
+			SymlinkPaths []string `json:"symlink_paths"`
+			Skipped      []struct{ Path, Reason string }
+		}
+		Archives []struct {
 			Path  string
 			Bytes int64
 		}
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+	if err := json.Unmarshal([]byte(lastLine(r.stdout)), &sum); err != nil {
 		t.Fatalf("--json -: %v\n%s", err, r.stdout)
 	}
 	var raw int64
@@ -494,11 +496,11 @@ func TestCreateJSONAndSpecialFiles(t *testing.T) {
 	if sum.Files != 12 || sum.RawBytes != raw || sum.StoredBytes <= 0 || sum.StoredBytes >= raw {
 		t.Errorf("summary %+v (source: 12 files, %d bytes)", sum, raw)
 	}
-	if sum.Symlinks != 1 || len(sum.SymlinkPaths) != 1 || sum.SymlinkPaths[0] != "link.txt" {
-		t.Errorf("symlinks %d %q", sum.Symlinks, sum.SymlinkPaths)
+	if sum.Walk.Symlinks != 1 || len(sum.Walk.SymlinkPaths) != 1 || sum.Walk.SymlinkPaths[0] != "link.txt" {
+		t.Errorf("symlinks %d %q", sum.Walk.Symlinks, sum.Walk.SymlinkPaths)
 	}
-	if len(sum.Skipped) != 1 || sum.Skipped[0].Path != "pipe" {
-		t.Errorf("skipped %+v", sum.Skipped)
+	if len(sum.Walk.Skipped) != 1 || sum.Walk.Skipped[0].Path != "pipe" {
+		t.Errorf("skipped %+v", sum.Walk.Skipped)
 	}
 	fi, err := os.Stat(filepath.Join(out, "j.h5"))
 	if err != nil || len(sum.Archives) != 1 || sum.Archives[0].Bytes != fi.Size() {

@@ -40,16 +40,7 @@ func main() {
 	stopProbe := useProbe(ctx)
 	err := newApp().RunContext(ctx, os.Args)
 	interrupted := ctx.Err() != nil
-	if interrupted && errors.Is(err, context.Canceled) {
-		// "context canceled" tells the user nothing; name the signal, and
-		// what the run leaves when it says so.
-		msg := fmt.Sprintf("interrupted: %v", context.Cause(ctx))
-		var left interruptedRun
-		if errors.As(err, &left) {
-			msg += "; " + left.left
-		}
-		err = errors.New(msg)
-	}
+	err = nameInterrupt(ctx, err)
 	stop()
 	stopProbe()
 	code := exitCode(err, interrupted)
@@ -116,6 +107,21 @@ func newApp() *cli.App {
 	}
 }
 
+// nameInterrupt names the signal that ended the run, and what the run
+// leaves when it says so (interruptedRun): "context canceled" tells the
+// user nothing.
+func nameInterrupt(ctx context.Context, err error) error {
+	if ctx.Err() == nil || !errors.Is(err, context.Canceled) {
+		return err
+	}
+	msg := fmt.Sprintf("interrupted: %v", context.Cause(ctx))
+	var left interruptedRun
+	if errors.As(err, &left) {
+		msg += "; " + left.left
+	}
+	return errors.New(msg)
+}
+
 // usageError marks a bad command line (exit 2).
 type usageError struct{ err error }
 
@@ -132,10 +138,17 @@ func (e mismatchError) Error() string { return e.err.Error() }
 func (e mismatchError) Unwrap() error { return e.err }
 
 func exitCode(err error, interrupted bool) int {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "hdf5vault:", err)
+	}
+	return exitStatus(err, interrupted)
+}
+
+// exitStatus is the exit status err means (the summaries carry it too).
+func exitStatus(err error, interrupted bool) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "hdf5vault:", err)
 	var ue usageError
 	var me mismatchError
 	var ec cli.ExitCoder

@@ -862,13 +862,11 @@ func TestLsHostileNames(t *testing.T) {
 	if out := mustRun(t, "ls", "-0", a); out != "plain.txt\x00"+evil+"\x00" {
 		t.Errorf("ls -0 = %q", out)
 	}
-	var entries []struct {
-		Path string `json:"path"`
-		Size int64  `json:"size"`
-	}
-	out = mustRun(t, "ls", "--json", a)
-	if err := json.Unmarshal([]byte(out), &entries); err != nil || len(entries) != 2 || entries[1].Path != evil || entries[1].Size != 1 {
-		t.Errorf("ls --json = %q: %v %+v", out, err, entries)
+	r := runBin(t, "ls", "--json", a)
+	out = r.stdout
+	lines, _ := jsonLines(t, r, "ls")
+	if len(lines) != 3 || lines[1]["path"] != evil || lines[1]["size_bytes"] != 1.0 {
+		t.Errorf("ls --json = %q", out)
 	}
 	if strings.ContainsAny(out, "\x1b\a") {
 		t.Errorf("ls --json passes control characters: %q", out)

@@ -27,6 +27,7 @@ type CheckRow struct {
 	Chunks   int // parts in the archive (0 if not archived)
 	Passed   bool
 	Problem  string // why it failed, naming the file
+	Damaged  bool   // the failure is damage in the archive, not a difference
 	onDisk   bool
 	arch     *File // nil if not archived
 }
@@ -171,27 +172,49 @@ func (s *Set) checkRow(ctx context.Context, r *fileReader, dir string, row *Chec
 		return ctx.Err()
 	case errors.Is(err, archive.ErrDamaged):
 		row.Problem = fmt.Sprintf("%s: archive unreadable: %v", row.Path, err)
+		row.Damaged = true
 		return nil
 	case err != nil:
 		return err // the archive could not be read: no verdict on the file
 	}
 	row.SizeArch, row.MD5Arch = arch.size, hex.EncodeToString(arch.md5)
-	row.Problem = compare(full, f, disk, arch)
+	row.Problem, row.Damaged = compare(full, f, disk, arch)
 	row.Passed = row.Problem == ""
 	return nil
 }
 
-// compare names the first difference between the disk file and the archive.
-func compare(full string, f *File, disk, arch digest) string {
+// compare names the first difference between the disk file and the
+// archive, and whether it is damage in the archive.
+func compare(full string, f *File, disk, arch digest) (problem string, damaged bool) {
 	switch {
-	case disk.size != arch.size:
-		return fmt.Sprintf("%s: size %d on disk, %d in the archive", full, disk.size, arch.size)
-	case !bytes.Equal(disk.md5, arch.md5):
-		return fmt.Sprintf("%s: MD5 %x on disk, %x in the archive", full, disk.md5, arch.md5)
 	case f.Checksum != nil && !bytes.Equal(arch.sum, f.Checksum):
-		return fmt.Sprintf("%s: the archived data does not match the stored checksum: damaged archive", full)
+		// The archive disagrees with itself: damage, whatever the disk holds.
+		return fmt.Sprintf("%s: the archived data does not match the stored checksum: damaged archive", full), true
+	case disk.size != arch.size:
+		return fmt.Sprintf("%s: size %d on disk, %d in the archive", full, disk.size, arch.size), false
+	case !bytes.Equal(disk.md5, arch.md5):
+		return fmt.Sprintf("%s: MD5 %x on disk, %x in the archive", full, disk.md5, arch.md5), false
 	case f.Checksum != nil && !bytes.Equal(disk.sum, f.Checksum):
-		return fmt.Sprintf("%s: checksum %x on disk, %x stored in the archive", full, disk.sum, f.Checksum)
+		return fmt.Sprintf("%s: checksum %x on disk, %x stored in the archive", full, disk.sum, f.Checksum), false
 	}
-	return ""
+	return "", false
+}
+
+// Archived totals the rows' archived files: their count, parts, bytes,
+// payload bytes, and how many of them had a stored checksum compared.
+func (r *CheckReport) Archived() (files, parts int, raw, stored int64, checksums int) {
+	for i := range r.Rows {
+		f := r.Rows[i].arch
+		if f == nil {
+			continue
+		}
+		files++
+		parts += len(f.Parts)
+		raw += f.Size
+		stored += f.Stored
+		if f.Checksum != nil && r.Rows[i].MD5Arch != NA {
+			checksums++
+		}
+	}
+	return files, parts, raw, stored, checksums
 }

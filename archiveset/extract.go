@@ -37,6 +37,8 @@ type UnpackStats struct {
 	Dir     string // DEST/<stem>
 	Files   int    // restored by this run
 	Bytes   int64
+	Parts   int      // parts of the restored files
+	Stored  int64    // their payload bytes
 	Skipped int      // already in DEST with the archive's content (SkipExisting)
 	Damaged []string // not restored, damaged in the archive (KeepGoing): file and cause
 	Differ  []string // left alone, DEST holds something else under the name (SkipExisting)
@@ -91,16 +93,18 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 	if err := s.makeDirs(ctx, root, st.Dir); err != nil {
 		return st, err
 	}
-	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token(), exists: existing}
+	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token(), exists: existing, found: findingsOf(ctx)}
 	err = s.parallelFiles(ctx, o.Workers, func(ctx context.Context, r *fileReader, f *File) error {
 		err := u.restore(ctx, r, f)
 		if err != nil && o.KeepGoing && errors.Is(err, archive.ErrDamaged) && ctx.Err() == nil {
 			u.note(&u.damaged, err.Error())
+			u.found(Finding{Kind: FindingDamaged, Path: f.Path, Err: err})
 			return nil
 		}
 		return err
 	})
 	st.Files, st.Bytes, st.Skipped = int(u.files.Load()), u.bytes.Load(), int(u.skipped.Load())
+	st.Parts, st.Stored = int(u.parts.Load()), u.stored.Load()
 	sort.Strings(u.damaged)
 	sort.Strings(u.differ)
 	st.Damaged, st.Differ = u.damaged, u.differ
@@ -117,8 +121,11 @@ type unpacker struct {
 	mu      sync.Mutex      // guards damaged and differ
 	damaged []string        // why files were not restored (KeepGoing)
 	differ  []string        // how DEST differs (SkipExisting)
+	found   func(Finding)
 	files   atomic.Int64
 	bytes   atomic.Int64
+	parts   atomic.Int64
+	stored  atomic.Int64
 	skipped atomic.Int64
 }
 
@@ -140,6 +147,7 @@ func (u *unpacker) restore(ctx context.Context, r *fileReader, f *File) error {
 		return err
 	case diff != "":
 		u.note(&u.differ, diff)
+		u.found(Finding{Kind: FindingDiffers, Path: f.Path, Err: errors.New(diff)})
 	default:
 		u.skipped.Add(1)
 	}
@@ -171,6 +179,8 @@ func (u *unpacker) file(ctx context.Context, r *fileReader, f *File) (err error)
 	}
 	u.files.Add(1)
 	u.bytes.Add(f.Size)
+	u.parts.Add(int64(len(f.Parts)))
+	u.stored.Add(f.Stored)
 	return nil
 }
 

@@ -17,6 +17,8 @@ import (
 type VerifyResult struct {
 	Files       int      // files read
 	Bytes       int64    // bytes the set holds
+	Parts       int      // parts read
+	Stored      int64    // their payload bytes
 	WithSum     int      // files with a stored checksum, compared
 	Damaged     []string // one line per damaged file, naming it and the cause
 	HasChecksum bool     // whether the archive records checksums at all
@@ -39,7 +41,11 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		mu  sync.Mutex
 		res VerifyResult
 	)
+	found := findingsOf(ctx)
 	res.Damaged = s.sideDamage(ctx, &res)
+	for _, d := range res.Damaged {
+		found(Finding{Kind: FindingDamaged, Err: errors.New(d)})
+	}
 	err := s.parallelFiles(ctx, workers, func(ctx context.Context, r *fileReader, f *File) error {
 		err := r.copyTo(ctx, f, io.Discard)
 		switch {
@@ -52,15 +58,19 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		defer mu.Unlock()
 		res.Files++
 		res.Bytes += f.Size
+		res.Parts += len(f.Parts)
+		res.Stored += f.Stored
 		if f.Checksum != nil {
 			res.WithSum++
 		}
 		if err != nil {
 			res.Damaged = append(res.Damaged, err.Error())
+			found(Finding{Kind: FindingDamaged, Path: f.Path, Err: err})
 		}
 		return nil
 	})
 	if errors.Is(err, archive.ErrSideIndex) {
+		found(Finding{Kind: FindingDamaged, Err: err})
 		res.Damaged, err = append(res.Damaged, err.Error()), nil
 	}
 	sort.Strings(res.Damaged)

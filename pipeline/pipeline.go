@@ -46,7 +46,8 @@ type File interface {
 	Close() error
 }
 
-// Result is what a successful run stored.
+// Result is what a run stored. A failed run's Result holds what was
+// counted before the failure: the walk's findings and the files skipped.
 type Result struct {
 	Walk        *walker.Stats
 	Files       int64
@@ -79,7 +80,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	err := r.store(ctx)
 	r.pool.Close() // every part is released by now: only idle buffers are left
 	if err != nil {
-		return nil, err
+		return r.res, err // every stage has ended: the result is no longer written to
 	}
 	return r.finish(ctx)
 }

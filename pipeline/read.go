@@ -34,9 +34,10 @@ func (r *run) read(ctx context.Context, entries <-chan *fileRec, parts chan<- *p
 		case r.cfg.SkipUnreadable && sent == 0:
 			r.skip(f, err)
 		case r.cfg.SkipUnreadable:
-			return fmt.Errorf("%s: %w (not skippable: its first parts are already on their way into the archive)", f.Path, err)
+			err = fmt.Errorf("%w (not skippable: its first parts are already on their way into the archive)", err)
+			return &walker.FileError{Rel: f.Rel, Path: f.Path, Err: err}
 		default:
-			return fmt.Errorf("%s: %w", f.Path, err)
+			return &walker.FileError{Rel: f.Rel, Path: f.Path, Err: err}
 		}
 	}
 }

@@ -147,7 +147,17 @@ func (r *run) put(n int, w archive.Writer, p *part) error {
 	r.res.Archives[n].Parts++ // only this writer's goroutine touches entry n
 	r.res.Archives[n].Stored += int64(len(p.payload))
 	r.cfg.Progress.Stored(size)
+	if fp, ok := r.cfg.Progress.(FileProgress); ok && p.k == f.nparts-1 {
+		fp.StoredFile()
+	}
 	return nil
+}
+
+// FileProgress is a Progress that counts files too: StoredFile is called
+// once per file, when its last part is stored (--json's status lines).
+type FileProgress interface {
+	Progress
+	StoredFile()
 }
 
 // partLen is the raw size of part k of f.

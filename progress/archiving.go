@@ -95,7 +95,7 @@ func (a *Archiving) rate(now time.Time, done int64) string {
 	if el := now.Sub(a.start).Seconds(); el > 0 {
 		r = float64(done) / el
 	}
-	return IEC(int64(r)) + "/s"
+	return Rate(r)
 }
 
 // eta is shown only once the tree is fully counted and enough is measured.

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/hdf5vault/hdf5vault/jsonl"
 	"github.com/hdf5vault/hdf5vault/pipeline"
-	"github.com/hdf5vault/hdf5vault/walker"
 )
 
 // Archiving is the display create's engine calls back.
@@ -102,12 +102,12 @@ func TestArchivingBar(t *testing.T) {
 
 // TestWriteSummary: the summary create prints, line by line.
 func TestWriteSummary(t *testing.T) {
-	s := &pipeline.Summary{
+	s := &jsonl.Summary{
 		Source: "/data/plate1", Files: 3, Parts: 4, RawBytes: 3 << 20, StoredBytes: 1 << 20, Ratio: 3,
-		WallSeconds: 1.5, BytesPerSec: 2 << 20, Symlinks: 2, Followed: 1,
-		Archives:   []pipeline.ArchiveSummary{{Path: "/a/p_0.h5", Bytes: 600000, Parts: 3}, {Path: "/a/p_1.h5", Bytes: 500000, Parts: 1}},
-		Skipped:    []walker.Skip{{Path: "fifo", Reason: "a named pipe\n"}},
-		Unreadable: []walker.Skip{{Path: "locked.tif", Reason: "permission denied"}},
+		WallSeconds: 1.5, RawBytesPerSecond: 2 << 20,
+		Archives: []jsonl.Archive{{Path: "/a/p_0.h5", Bytes: 600000, Parts: 3}, {Path: "/a/p_1.h5", Bytes: 500000, Parts: 1}},
+		Walk:     &jsonl.Walk{SymlinksNotFollowed: 2, SymlinksFollowed: 1, Skipped: []jsonl.Problem{{Path: "fifo", Reason: "a named pipe\n"}}},
+		Failed:   []jsonl.Problem{{Path: "locked.tif", Reason: "permission denied"}},
 	}
 	var b strings.Builder
 	WriteSummary(&b, s)
@@ -117,8 +117,8 @@ func TestWriteSummary(t *testing.T) {
   ratio:         3.0000
   wall time:     1.50 s
   throughput:    2.0 MiB/s
-  /a/p_0.h5: 600000 bytes (585.9 KiB), 3 datasets
-  /a/p_1.h5: 500000 bytes (488.3 KiB), 1 datasets
+  /a/p_0.h5: 600000 bytes (585.9 KiB), 3 parts
+  /a/p_1.h5: 500000 bytes (488.3 KiB), 1 parts
   symlinks not followed: 2 (--follow-symlinks to follow)
   symlinks followed: 1
   skipped (not regular files): 1

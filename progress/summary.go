@@ -5,32 +5,38 @@ import (
 	"io"
 	"strings"
 
-	"github.com/hdf5vault/hdf5vault/pipeline"
-	"github.com/hdf5vault/hdf5vault/walker"
+	"github.com/hdf5vault/hdf5vault/jsonl"
 )
 
-// WriteSummary prints create's summary for people.
-func WriteSummary(w io.Writer, s *pipeline.Summary) {
+// WriteSummary prints create's summary for people, in the words of its
+// JSON form (parts, binary units).
+func WriteSummary(w io.Writer, s *jsonl.Summary) {
 	fmt.Fprintf(w, "hdf5vault: archived %d files (%d parts) from %s\n", s.Files, s.Parts, s.Source)
 	fmt.Fprintf(w, "  raw bytes:     %d (%s)\n", s.RawBytes, IEC(s.RawBytes))
 	fmt.Fprintf(w, "  stored bytes:  %d (%s)\n", s.StoredBytes, IEC(s.StoredBytes))
 	fmt.Fprintf(w, "  ratio:         %.4f\n", s.Ratio)
 	fmt.Fprintf(w, "  wall time:     %.2f s\n", s.WallSeconds)
-	fmt.Fprintf(w, "  throughput:    %s/s\n", IEC(int64(s.BytesPerSec)))
+	fmt.Fprintf(w, "  throughput:    %s\n", Rate(s.RawBytesPerSecond))
 	for _, a := range s.Archives {
-		fmt.Fprintf(w, "  %s: %d bytes (%s), %d datasets\n", a.Path, a.Bytes, IEC(a.Bytes), a.Parts)
+		fmt.Fprintf(w, "  %s: %d bytes (%s), %d parts\n", a.Path, a.Bytes, IEC(a.Bytes), a.Parts)
 	}
-	if s.Symlinks > 0 {
-		fmt.Fprintf(w, "  symlinks not followed: %d (--follow-symlinks to follow)\n", s.Symlinks)
+	if s.Walk != nil && s.Walk.SymlinksNotFollowed > 0 {
+		fmt.Fprintf(w, "  symlinks not followed: %d (--follow-symlinks to follow)\n", s.Walk.SymlinksNotFollowed)
 	}
-	if s.Followed > 0 {
-		fmt.Fprintf(w, "  symlinks followed: %d\n", s.Followed)
+	if s.Walk != nil && s.Walk.SymlinksFollowed > 0 {
+		fmt.Fprintf(w, "  symlinks followed: %d\n", s.Walk.SymlinksFollowed)
 	}
-	list(w, "skipped (not regular files)", s.Skipped)
-	list(w, "NOT ARCHIVED (unreadable)", s.Unreadable)
+	if s.Walk != nil {
+		list(w, "skipped (not regular files)", s.Walk.Skipped)
+	}
+	list(w, "NOT ARCHIVED (unreadable)", s.Failed)
 }
 
-func list(w io.Writer, title string, l []walker.Skip) {
+// Rate formats bytes per second as every command and progress line does:
+// binary units (KiB/s, MiB/s, GiB/s).
+func Rate(bytesPerSecond float64) string { return IEC(int64(bytesPerSecond)) + "/s" }
+
+func list(w io.Writer, title string, l []jsonl.Problem) {
 	if len(l) == 0 {
 		return
 	}

@@ -223,8 +223,20 @@ func (w *walk) unreadable(rel, path string, err error) error {
 		w.st.Unreadable = append(w.st.Unreadable, Skip{Path: rel, Reason: err.Error()})
 		return nil
 	}
-	return fmt.Errorf("%s: %w", path, err)
+	return &FileError{Rel: rel, Path: path, Err: err}
 }
+
+// FileError is a failure to read one file or directory of the tree: the
+// walk's, or the reader's that reads the file after it. Rel lets a
+// summary name the file as the archive would; the message names Path.
+type FileError struct {
+	Rel  string // relative to the root ("" for the root itself)
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Path + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
 
 func joinRel(rel, name string) string {
 	if rel == "" {

@@ -107,8 +107,8 @@ func unpackText(c *cli.Context, o archiveset.UnpackOptions) error {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	fmt.Fprintf(w, "unpacked %d files (%d bytes, %d parts) into %s in %.2f s (%s)",
-		st.Files, st.Bytes, st.Parts, st.Dir, secs, progress.Rate(float64(st.Bytes)/max(secs, 1e-9)))
+	fmt.Fprintf(w, "unpacked %d files (%d bytes) into %s in %.2f s (%s)",
+		st.Files, st.Bytes, st.Dir, secs, progress.Rate(float64(st.Bytes)/max(secs, 1e-9)))
 	if st.Skipped > 0 {
 		fmt.Fprintf(w, "; %d already there", st.Skipped)
 	}

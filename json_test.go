@@ -477,8 +477,8 @@ func TestTextSameWords(t *testing.T) {
 		t.Errorf("create's summary: exit %d, want parts, not datasets:\n%s", r.code, r.stderr)
 	}
 	r = runBin(t, "unpack", "-d", t.TempDir(), base)
-	if r.code != 0 || strings.Contains(r.stdout, "MB/s") || !strings.Contains(r.stdout, "iB/s") || !strings.Contains(r.stdout, "12 parts") {
-		t.Errorf("unpack: exit %d, want parts and a rate in binary units:\n%s", r.code, r.stdout)
+	if r.code != 0 || strings.Contains(r.stdout, "MB/s") || !strings.Contains(r.stdout, "iB/s)") {
+		t.Errorf("unpack: exit %d, want a rate in binary units:\n%s", r.code, r.stdout)
 	}
 }
 

@@ -2,7 +2,9 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/hdf5vault/hdf5vault/blosc"
 )
@@ -58,4 +60,38 @@ func BenchmarkFieldRatio(b *testing.B) {
 	}
 	b.SetBytes(res.Bytes)
 	b.ReportMetric(res.Ratio(), "ratio")
+}
+
+// BenchmarkClevel compresses the same synthetic 2 MiB fields at the levels
+// the -c help compares (1, 5, 8, 9) on one goroutine, the levels in turn
+// within each iteration so that a loaded machine's drift falls on all of
+// them alike, and reports each level's MB/s and ratio, and its time
+// relative to -c 8 ("c9-x-c8": how many times -c 8's time -c 9 takes).
+func BenchmarkClevel(b *testing.B) {
+	dir := b.TempDir()
+	if _, err := Generate(dir, FieldSpec(4, 2<<20, 1)); err != nil {
+		b.Fatal(err)
+	}
+	files, err := LoadTree(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	levels := []int{1, 5, 8, 9}
+	wall := make([]time.Duration, len(levels))
+	res := make([]Result, len(levels))
+	for b.Loop() {
+		for i, level := range levels {
+			opts := blosc.DefaultOptions()
+			opts.Level = level
+			if res[i], err = CompressBound(context.Background(), files, opts, 1); err != nil {
+				b.Fatal(err)
+			}
+			wall[i] += res[i].Wall
+		}
+	}
+	for i, level := range levels {
+		b.ReportMetric(float64(res[i].Bytes)*float64(b.N)/1e6/wall[i].Seconds(), fmt.Sprintf("c%d-MB/s", level))
+		b.ReportMetric(res[i].Ratio(), fmt.Sprintf("c%d-ratio", level))
+		b.ReportMetric(wall[i].Seconds()/wall[2].Seconds(), fmt.Sprintf("c%d-x-c8", level))
+	}
 }

@@ -50,6 +50,7 @@ func benchCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quick", Usage: "a smaller acquisition and three settings"},
 			&cli.StringFlag{Name: "generate", Usage: "only write the acquisition into `DIR` (no measurements)"},
 			&cli.StringFlag{Name: "work", Usage: "scratch `DIR` for the acquisition and archives (default: the temp dir)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr, only the results"},
 		},
 		Action: runBench,
 	}
@@ -63,8 +64,12 @@ func runBench(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	out, log := c.App.Writer, c.App.ErrWriter
+	if c.Bool("quiet") {
+		log = io.Discard
+	}
 	if dir := c.String("generate"); dir != "" {
-		return generateOnly(c.App.ErrWriter, dir, spec)
+		return generateOnly(log, dir, spec)
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -75,7 +80,6 @@ func runBench(c *cli.Context) error {
 		return fmt.Errorf("bench: scratch directory: %w", err)
 	}
 	defer os.RemoveAll(work)
-	out, log := c.App.Writer, c.App.ErrWriter
 
 	src := c.String("dir")
 	if src == "" {

@@ -25,7 +25,7 @@ func checkCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "directory", Aliases: []string{"d"}, Usage: "`DIR` to compare with the archive (required), e.g. -d /data/plate1"},
 			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the original's JSON summary to `FILE`, e.g. -j plate1-check.json; with - JSON lines on stdout instead of text"},
-			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files compared in parallel, e.g. -w 4"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"workers"}, Value: archiveset.Workers(), Usage: "files compared in parallel (no -j: check's -j is the original's JSON summary; --workers is the old name), e.g. --jobs 4"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "compare what symlinks point to (for sets made with create --follow-symlinks), e.g. --follow-symlinks"},
 			quietFlag(),
 		},
@@ -35,8 +35,8 @@ func checkCommand() *cli.Command {
 }
 
 func runCheck(c *cli.Context) error {
-	if c.Int("workers") < 1 {
-		return usagef("check: -w must be at least 1")
+	if c.Int("jobs") < 1 {
+		return usagef("check: --jobs must be at least 1")
 	}
 	if c.String("directory") == "" {
 		return usagef("check: -d DIR is required")
@@ -45,7 +45,7 @@ func runCheck(c *cli.Context) error {
 		return checkText(c)
 	}
 	j := startJSON(c, "checking")
-	j.sum.Settings.Workers, j.sum.Settings.FollowSymlinks = c.Int("workers"), c.Bool("follow-symlinks")
+	j.sum.Settings.Workers, j.sum.Settings.FollowSymlinks = c.Int("jobs"), c.Bool("follow-symlinks")
 	j.sum.Source = c.String("directory")
 	rep, err := check(c, j)
 	if err != nil {
@@ -84,7 +84,7 @@ func check(c *cli.Context, j *jsonRun) (*archiveset.CheckReport, error) {
 	if j != nil {
 		j.set(s)
 	}
-	o := archiveset.CheckOptions{Workers: c.Int("workers"), FollowSymlinks: c.Bool("follow-symlinks")}
+	o := archiveset.CheckOptions{Workers: c.Int("jobs"), FollowSymlinks: c.Bool("follow-symlinks")}
 	rep, err := s.Check(c.Context, c.String("directory"), o)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)

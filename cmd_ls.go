@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -31,6 +32,7 @@ func lsCommand() *cli.Command {
 			"\"summary\" object (the schema every command's --json shares).",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "show sizes, ratio, parts and archive numbers, e.g. hdf5vault ls -l /archive/plate1"},
+			&cli.BoolFlag{Name: "human-readable", Aliases: []string{"h"}, Usage: "with -l, sizes in powers of 1024 (1.5K 234M 2.0G), e.g. hdf5vault ls -lh /archive/plate1"},
 			&cli.BoolFlag{Name: "null", Aliases: []string{"0"}, Usage: "end each path with NUL instead of a newline, unquoted, e.g. hdf5vault ls -0 A | xargs -0 ..."},
 			&cli.BoolFlag{Name: "json", Usage: "write JSON lines: a file object per file (path, size_bytes, stored_bytes, parts, archives, mtime, mode, checksum), then a summary object"},
 			&cli.BoolFlag{Name: "quote", Usage: "quote names as a shell would need them even when not on a terminal"},
@@ -93,22 +95,26 @@ func runLs(c *cli.Context) error {
 // numbers, then the totals.
 func lsLong(c *cli.Context, w *bufio.Writer, s *archiveset.Set, name func(string) string) error {
 	fmt.Fprintf(w, "%14s %14s %9s %5s %7s  %s\n", "SIZE", "STORED", "RATIO", "PARTS", "ARCHIVE", "PATH")
-	var size, stored int64
+	size := func(n int64) string { return strconv.FormatInt(n, 10) }
+	if c.Bool("human-readable") {
+		size = humanSize
+	}
+	var total, stored int64
 	files, parts := 0, 0
 	err := s.Walk(c.Context, func(f *archiveset.File) error {
-		size += f.Size
+		total += f.Size
 		stored += f.Stored
 		parts += len(f.Parts)
 		files++
-		_, err := fmt.Fprintf(w, "%14d %14d %9s %5d %7s  %s\n", f.Size, f.Stored, ratio(f.Size, f.Stored),
+		_, err := fmt.Fprintf(w, "%14s %14s %9s %5d %7s  %s\n", size(f.Size), size(f.Stored), ratio(f.Size, f.Stored),
 			len(f.Parts), archives(f.Members()), name(f.Path))
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("ls: %w", err)
 	}
-	fmt.Fprintf(w, "%14d %14d %9s %5d %7s  total: %d files in %d archive file(s)\n",
-		size, stored, ratio(size, stored), parts, "", files, len(s.Members))
+	fmt.Fprintf(w, "%14s %14s %9s %5d %7s  total: %d files in %d archive file(s)\n",
+		size(total), size(stored), ratio(total, stored), parts, "", files, len(s.Members))
 	return nil
 }
 
@@ -159,6 +165,33 @@ func fileLine(f *archiveset.File) jsonl.FileLine {
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// humanSize writes n bytes as GNU ls -h does: powers of 1024, one decimal
+// below 10 (rounded up, so a size is never shown smaller than it is).
+func humanSize(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10)
+	}
+	v := float64(n)
+	unit := 0
+	for v >= 1024 && unit < 5 {
+		v /= 1024
+		unit++
+	}
+	if v < 10 {
+		v = math.Ceil(v*10) / 10
+	} else {
+		v = math.Ceil(v)
+	}
+	if v >= 1024 && unit < 5 { // 1023.9K rounds up to 1.0M
+		v, unit = 1, unit+1
+	}
+	format := "%.0f%c"
+	if v < 10 {
+		format = "%.1f%c"
+	}
+	return fmt.Sprintf(format, v, "KMGTPE"[unit-1])
 }
 
 func countTrue(bs ...bool) int {

@@ -24,6 +24,7 @@ func mountCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "cache-size", Value: "64MiB", Usage: "bytes of decoded blocks kept in memory (suffixes KiB MiB GiB), e.g. --cache-size 256MiB"},
 			&cli.BoolFlag{Name: "debug", Aliases: []string{"e"}, Usage: "log every FUSE request to stderr"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no start-up line or warning on stderr (files that fail still log there), e.g. -q"},
 		},
 		OnUsageError: readUsageError,
 		Action:       runMount,
@@ -49,11 +50,14 @@ func runMount(c *cli.Context) error {
 	}
 	defer s.Close()
 	log := c.App.ErrWriter
-	if err := s.LayoutError(); err != nil {
+	if err := s.LayoutError(); err != nil && !c.Bool("quiet") {
 		fmt.Fprintf(log, "hdf5vault mount: these files give EIO: %v\n", err)
 	}
 	o := mount.Options{CacheSize: cacheSize, Log: log, Name: s.Members[0].Path, Debug: c.Bool("debug")}
 	err = mount.Serve(c.Context, s, mountpoint, o, func() {
+		if c.Bool("quiet") {
+			return
+		}
 		fmt.Fprintf(log, "hdf5vault mount: %d files of %s on %s (read-only); unmount with Ctrl-C or fusermount3 -u %s\n",
 			s.Len(), s.Stem, mountpoint, mountpoint)
 	})

@@ -25,7 +25,7 @@ func unpackCommand() *cli.Command {
 			"archived size and checksum are skipped, different ones are listed and left alone (exit 3).\n" +
 			"Temporary files of unpacks that are no longer running (on this host) are removed.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "dest", Aliases: []string{"d"}, Value: ".", Usage: "destination `DIR`; files land in DIR/<stem>/, e.g. -d /restore"},
+			&cli.StringFlag{Name: "dest", Aliases: []string{"d", "destdir"}, Value: ".", Usage: "destination `DIR`; files land in DIR/<stem>/, e.g. -d /restore"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight, so memory is about N x chunk size at most), e.g. -j 4"},
 			quietFlag(),
 			&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "restore every intact file of a damaged set; list the damaged ones (exit 3)"},
@@ -135,7 +135,7 @@ func openSetWith(c *cli.Context, cmd string, o archiveset.OpenOptions) (*archive
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
-	if s.SideNote != "" {
+	if s.SideNote != "" && !c.Bool("quiet") {
 		fmt.Fprintf(c.App.ErrWriter, "%s: warning: %s\n", cmd, s.SideNote)
 	}
 	return s, nil

@@ -18,7 +18,7 @@ func verifyCommand() *cli.Command {
 			"Archives written by the original HDF5Vault record no checksums: they are still decoded\n" +
 			"in full and their sizes checked.",
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files decoded in parallel, e.g. -w 4"},
+			&cli.IntFlag{Name: "jobs", Aliases: []string{"j", "workers"}, Value: archiveset.Workers(), Usage: "files decoded in parallel (--workers is the old name), e.g. -j 4"},
 			quietFlag(),
 			jsonFlag(),
 		},
@@ -28,14 +28,14 @@ func verifyCommand() *cli.Command {
 }
 
 func runVerify(c *cli.Context) error {
-	if c.Int("workers") < 1 {
-		return usagef("verify: -w must be at least 1")
+	if c.Int("jobs") < 1 {
+		return usagef("verify: -j must be at least 1")
 	}
 	if !c.Bool("json") {
 		return verifyText(c)
 	}
 	j := startJSON(c, "verifying")
-	j.sum.Settings.Workers = c.Int("workers")
+	j.sum.Settings.Workers = c.Int("jobs")
 	res, _, err := verify(c, j)
 	if err == nil && len(res.Damaged) > 0 {
 		err = verifyDamage(res)
@@ -61,7 +61,7 @@ func verify(c *cli.Context, j *jsonRun) (archiveset.VerifyResult, string, error)
 		j.set(s)
 	}
 	// Files refused by the layout check are reported as damaged by Verify.
-	res, err := s.Verify(c.Context, c.Int("workers"))
+	res, err := s.Verify(c.Context, c.Int("jobs"))
 	if err != nil {
 		return res, s.Version, fmt.Errorf("verify: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strings"
 	"syscall"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -16,8 +17,13 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "0.1.0-dev"
+// version is the semantic version; commit is set at build time
+// (-ldflags "-X main.commit=...", see the Makefile) and added as build
+// metadata.
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
 
 // Exit codes, documented in the README and --help.
 const (
@@ -38,7 +44,7 @@ func main() {
 	// than die at once with them left behind.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	stopProbe := useProbe(ctx)
-	err := newApp().RunContext(ctx, os.Args)
+	err := runCLI(ctx, os.Args)
 	interrupted := ctx.Err() != nil
 	err = nameInterrupt(ctx, err)
 	stop()
@@ -46,6 +52,16 @@ func main() {
 	code := exitCode(err, interrupted)
 	stopProfile()
 	os.Exit(code)
+}
+
+// runCLI normalizes the command line (flags anywhere, args.go) and runs it.
+func runCLI(ctx context.Context, argv []string) error {
+	app := newApp()
+	args, err := normalizeArgs(app, argv)
+	if err != nil {
+		return err
+	}
+	return app.RunContext(ctx, args)
 }
 
 // useProbe has libhdf5 read archive metadata in a child process first, so
@@ -80,12 +96,20 @@ func startProfile() (stop func()) {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	// -h is --help except where a command has its own -h (ls -h is
+	// --human-readable): normalizeArgs maps it. -v is not the version
+	// (users expect verbose there): --version and the version command are.
+	cli.HelpFlag = &cli.BoolFlag{Name: "help", Usage: "show help (also -h, except for ls, where -h is --human-readable)", DisableDefaultText: true}
+	cli.VersionFlag = &cli.BoolFlag{Name: "version", Usage: "print the version, Go, libhdf5 and archive format versions", DisableDefaultText: true}
+	cli.VersionPrinter = func(c *cli.Context) { fmt.Fprint(c.App.Writer, versionText()) }
+	app := &cli.App{
 		Name:    "hdf5vault",
 		Usage:   "pack a directory of many files into a few Blosc2-compressed HDF5 archives",
-		Version: version,
+		Version: semver(),
 		Description: "hdf5vault writes and reads HDF5Vault archive sets: every file becomes a 1-D int8\n" +
 			"dataset holding one Blosc2 chunk, readable with h5py + blosc2.decompress.\n" +
+			"Flags may come before or after the arguments; -- ends them. Short flags combine (ls -lh).\n" +
+			shortLetters +
 			"Exit status: 0 success, 1 failure (an I/O or resource error), 2 usage error, 3 damage or\n" +
 			"differences found (a damaged archive, check's differences, unpack -k/--skip-existing lists),\n" +
 			"130 interrupted.",
@@ -98,13 +122,59 @@ func newApp() *cli.App {
 			catCommand(),
 			mountCommand(),
 			benchCommand(),
+			versionCommand(),
+			completionCommand(),
+			manCommand(),
 		},
-		EnableBashCompletion: true,
-		ExitErrHandler:       func(*cli.Context, error) {}, // main decides the exit code
+		ExitErrHandler: func(*cli.Context, error) {}, // main decides the exit code
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return usageError{err}
 		},
 	}
+	for _, c := range app.Commands {
+		c.OnUsageError = flagUsageError
+		c.HideHelpCommand = true // "hdf5vault ls help" lists an archive named help
+	}
+	return app
+}
+
+// shortLetters is the scheme of short flags, in --help, the man page and
+// the README.
+const shortLetters = "Short flags mean one thing on every command: -q quiet, -j parallel jobs, -e debug output,\n" +
+	"-k keep going, -h help (ls: human-readable sizes); create keeps the original's letters\n" +
+	"(-w writers, -t threads, -c clevel, -m cmethod, -s chunksize, -d use-dict, -z zip), and\n" +
+	"unpack -d (destination) and check -d (directory), -j (JSON summary) are the original's too.\n" +
+	"There is no -v: --version (or the version command) prints the version.\n"
+
+// flagUsageError makes a bad flag of any command a usage error (exit 2):
+// one line naming the command, with a hint for letters users reach for.
+func flagUsageError(c *cli.Context, err error, _ bool) error {
+	msg := err.Error()
+	name := c.Command.Name
+	if flag, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		msg = "unknown flag " + flag
+		switch {
+		case flag == "-v" || flag == "-verbose":
+			msg += "; there is no -v: --version prints the version"
+			if hasFlag(c.Command, "debug") {
+				msg += ", -e/--debug shows more"
+			}
+		case flag == "-w" && hasFlag(c.Command, "jobs"):
+			msg += "; -w is create's writers, the parallel jobs are --jobs here"
+		}
+	}
+	return usagef("%s: %s (hdf5vault %s --help lists its flags)", name, msg, name)
+}
+
+func hasFlag(c *cli.Command, name string) bool {
+	for _, f := range c.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // nameInterrupt names the signal that ended the run, and what the run

@@ -21,7 +21,7 @@ const openDelayEnv = "HDF5VAULT_TEST_OPEN_DELAY"
 
 // quietFlag is -q of the long read commands.
 func quietFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress display or notes on stderr (errors still go there), e.g. -q"}
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress display, warnings or notes on stderr (errors still go there), e.g. -q"}
 }
 
 // displayOptions say how progress shows on stderr: a bar fitted to the
@@ -74,5 +74,5 @@ const openDelay = time.Second
 
 // openQuietFlag is --quiet of ls and cat: no progress while the set opens.
 func openQuietFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "quiet", Usage: "no progress display on stderr while a large set is opened, e.g. --quiet"}
+	return &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress display while a large set is opened, and no warnings on stderr (errors still go there), e.g. -q"}
 }

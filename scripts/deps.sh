@@ -9,9 +9,11 @@ set -euo pipefail
 # per-file checksum; zstd (with tar): what bench --small measures hdf5vault
 # against; strace: the commit test kills create at chosen syscalls; fuse3
 # (fusermount3): the mount command and its tests; python3-tifffile: reads a
-# field in place through the mount in the tests.
-pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile tmux)
+# field in place through the mount in the tests; groff-base (groff): renders
+# the generated man page in its test.
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile tmux groff-base)
 
+echo "deps: checking the system packages (${pkgs[*]})"
 if command -v dpkg-query >/dev/null 2>&1; then
 	missing=()
 	for p in "${pkgs[@]}"; do
@@ -20,7 +22,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
 		fi
 	done
 	if ((${#missing[@]})); then
-		echo "deps: installing ${missing[*]}"
+		echo "deps: installing ${missing[*]} with apt-get (a few minutes on a fresh machine)"
 		if [ "$(id -u)" -eq 0 ]; then
 			as_root=()
 		elif command -v sudo >/dev/null 2>&1; then
@@ -31,6 +33,7 @@ if command -v dpkg-query >/dev/null 2>&1; then
 			exit 1
 		fi
 		export DEBIAN_FRONTEND=noninteractive
+		echo "deps: apt-get update"
 		"${as_root[@]}" apt-get update
 		"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
 	fi

@@ -1,0 +1,266 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// The completion scripts and the man page are generated from the command
+// definitions (newApp), so they list exactly the commands and flags the
+// binary accepts.
+
+func completionCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "completion",
+		Usage:     "print a shell completion script for bash, zsh or fish",
+		ArgsUsage: "bash|zsh|fish",
+		Description: "Completes commands, their flags and file names. Load it with:\n" +
+			"   bash:  source <(hdf5vault completion bash)      (or save it in /etc/bash_completion.d/hdf5vault)\n" +
+			"   zsh:   source <(hdf5vault completion zsh)       (after compinit)\n" +
+			"   fish:  hdf5vault completion fish > ~/.config/fish/completions/hdf5vault.fish",
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usagef("completion needs one shell: bash, zsh or fish")
+			}
+			gen := map[string]func(io.Writer, *cli.App){"bash": bashCompletion, "zsh": zshCompletion, "fish": fishCompletion}[c.Args().First()]
+			if gen == nil {
+				return usagef("completion: unknown shell %q; want bash, zsh or fish", c.Args().First())
+			}
+			gen(c.App.Writer, newApp())
+			return nil
+		},
+	}
+}
+
+func manCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "man",
+		Usage:     "print the manual page (roff), e.g. hdf5vault man | man -l -",
+		ArgsUsage: " ",
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usagef("man takes no arguments, got %q", c.Args().First())
+			}
+			_, err := io.WriteString(c.App.Writer, manPage(newApp()))
+			return err
+		},
+	}
+}
+
+// manPage renders the app's commands and flags as a man page (roff, -man
+// macros): name, synopsis, the app's description, every visible command
+// with its arguments, description and flags, and the exit status.
+func manPage(app *cli.App) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, ".TH HDF5VAULT 1 \"\" \"hdf5vault %s\" \"User Commands\"\n", roff(app.Version))
+	fmt.Fprintf(&b, ".SH NAME\nhdf5vault \\- %s\n", roff(app.Usage))
+	b.WriteString(".SH SYNOPSIS\n.B hdf5vault\n.I command\n[\\fIflags\\fR] [\\fIarguments\\fR]\n.br\n.B hdf5vault\n\\-\\-help | \\-\\-version\n")
+	fmt.Fprintf(&b, ".SH DESCRIPTION\n%s", roffText(app.Description))
+	b.WriteString(".SH COMMANDS\n")
+	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
+		fmt.Fprintf(&b, ".SS \"hdf5vault %s [flags] %s\"\n%s", roff(c.Name), roff(strings.TrimSpace(c.ArgsUsage)), roffText(c.Usage+"."))
+		if c.Description != "" {
+			fmt.Fprintf(&b, ".PP\n%s", roffText(c.Description))
+		}
+		for _, f := range c.VisibleFlags() {
+			names, usage, _ := strings.Cut(cli.FlagStringer(f), "\t")
+			fmt.Fprintf(&b, ".TP\n.B %s\n%s", roff(names), roffText(usage))
+		}
+		fmt.Fprintf(&b, ".TP\n.B \\-\\-help%s\nshow this command's help\n", map[bool]string{true: "", false: ", \\-h"}[hasFlag(c, "h")])
+	}
+	b.WriteString(".SH \"EXIT STATUS\"\n0 success; 1 failure (an I/O or resource error, named on stderr); 2 usage error;\n" +
+		"3 damage or differences found; 130 interrupted (SIGINT, SIGTERM or SIGHUP).\n")
+	b.WriteString(".SH \"SEE ALSO\"\n.BR h5dump (1),\n.BR h5ls (1),\n.BR xxh128sum (1)\n")
+	return b.String()
+}
+
+// roff escapes text for one roff line: backslashes and hyphens.
+func roff(s string) string {
+	return strings.NewReplacer(`\`, `\e`, "-", `\-`).Replace(s)
+}
+
+// roffText escapes a block of text; a line starting with a dot or quote is
+// shielded so that it is not read as a request, and indented lines (the
+// examples in descriptions) keep their line break.
+func roffText(s string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+		if strings.HasPrefix(line, " ") {
+			b.WriteString(".br\n")
+			line = strings.TrimLeft(line, " ")
+		}
+		if strings.HasPrefix(line, ".") || strings.HasPrefix(line, "'") {
+			b.WriteString(`\&`)
+		}
+		b.WriteString(roff(line) + "\n")
+	}
+	return b.String()
+}
+
+// flagWords lists a command's flags as typed: --long and -s.
+func flagWords(c *cli.Command) []string {
+	var w []string
+	for _, f := range c.VisibleFlags() {
+		for _, n := range f.Names() {
+			w = append(w, dashed(n))
+		}
+	}
+	return append(w, "--help")
+}
+
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// valueFlags lists the flags of c that take a value, as typed.
+func valueFlags(c *cli.Command) []string {
+	var w []string
+	for _, f := range c.VisibleFlags() {
+		if d, ok := f.(cli.DocGenerationFlag); ok && d.TakesValue() {
+			for _, n := range f.Names() {
+				w = append(w, dashed(n))
+			}
+		}
+	}
+	return w
+}
+
+// commandArgs are the fixed words a command takes as arguments.
+func commandArgs(name string) string {
+	if name == "completion" {
+		return "bash zsh fish"
+	}
+	return ""
+}
+
+func bashCompletion(w io.Writer, app *cli.App) {
+	fmt.Fprintf(w, `# bash completion for hdf5vault (generated by: hdf5vault completion bash)
+_hdf5vault() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} cmd= i
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-*) ;;
+		*) cmd=${COMP_WORDS[i]}; break ;;
+		esac
+	done
+	if [[ -z $cmd ]]; then
+		COMPREPLY=($(compgen -W "%s --help --version" -- "$cur"))
+		return
+	fi
+	local flags= values= words=
+	case $cmd in
+`, strings.Join(commandNames(app), " "))
+	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
+		fmt.Fprintf(w, "\t%s) flags=%q values=%q words=%q ;;\n", c.Name,
+			strings.Join(flagWords(c), " "), " "+strings.Join(valueFlags(c), " ")+" ", commandArgs(c.Name))
+	}
+	fmt.Fprint(w, `	esac
+	if [[ $values == *" $prev "* ]]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
+	elif [[ $cur == -* ]]; then
+		COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+	elif [[ -n $words ]]; then
+		COMPREPLY=($(compgen -W "$words" -- "$cur"))
+	else
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+complete -o filenames -o bashdefault -F _hdf5vault hdf5vault
+`)
+}
+
+// zshQuote makes a flag's usage fit inside an _arguments '[...]' spec.
+func zshQuote(s string) string {
+	s, _, _ = strings.Cut(s, ", e.g.")
+	return strings.NewReplacer("'", "", "[", "(", "]", ")", ":", " ", "\\", "").Replace(s)
+}
+
+func flagUsage(f cli.Flag) string {
+	if d, ok := f.(cli.DocGenerationFlag); ok {
+		return d.GetUsage()
+	}
+	return ""
+}
+
+func zshCompletion(w io.Writer, app *cli.App) {
+	fmt.Fprint(w, "#compdef hdf5vault\n# zsh completion for hdf5vault (generated by: hdf5vault completion zsh)\n_hdf5vault() {\n\tlocal -a commands\n\tcommands=(\n")
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			fmt.Fprintf(w, "\t\t'%s:%s'\n", c.Name, zshQuote(c.Usage))
+		}
+	}
+	fmt.Fprint(w, "\t)\n\tif (( CURRENT == 2 )); then\n\t\t_describe command commands\n\t\treturn\n\tfi\n\tcase $words[2] in\n")
+	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
+		fmt.Fprintf(w, "\t%s)\n\t\t_arguments -s \\\n", c.Name)
+		for _, f := range c.VisibleFlags() {
+			value := ""
+			if d, ok := f.(cli.DocGenerationFlag); ok && d.TakesValue() {
+				value = ":value:_files"
+			}
+			for _, n := range f.Names() {
+				fmt.Fprintf(w, "\t\t\t'%s[%s]%s' \\\n", dashed(n), zshQuote(flagUsage(f)), value)
+			}
+		}
+		if words := commandArgs(c.Name); words != "" {
+			fmt.Fprintf(w, "\t\t\t'1:shell:(%s)'\n\t\t;;\n", words)
+		} else {
+			fmt.Fprint(w, "\t\t\t'*:file:_files'\n\t\t;;\n")
+		}
+	}
+	fmt.Fprint(w, "\tesac\n}\nif [[ $funcstack[1] == _hdf5vault ]]; then\n\t_hdf5vault \"$@\"\nelse\n\tcompdef _hdf5vault hdf5vault\nfi\n")
+}
+
+// fishQuote quotes s for fish inside single quotes.
+func fishQuote(s string) string {
+	s, _, _ = strings.Cut(s, ", e.g.")
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func fishCompletion(w io.Writer, app *cli.App) {
+	fmt.Fprint(w, "# fish completion for hdf5vault (generated by: hdf5vault completion fish)\n")
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			fmt.Fprintf(w, "complete -c hdf5vault -f -n __fish_use_subcommand -a %s -d %s\n", c.Name, fishQuote(c.Usage))
+		}
+	}
+	fmt.Fprint(w, "complete -c hdf5vault -n __fish_use_subcommand -l help -d 'show help'\n")
+	fmt.Fprint(w, "complete -c hdf5vault -n __fish_use_subcommand -l version -d 'print the version'\n")
+	for _, c := range app.Commands {
+		if c.Hidden {
+			continue
+		}
+		cond := "'__fish_seen_subcommand_from " + c.Name + "'"
+		if words := commandArgs(c.Name); words != "" {
+			fmt.Fprintf(w, "complete -c hdf5vault -f -n %s -a '%s'\n", cond, words)
+		}
+		for _, f := range c.VisibleFlags() {
+			var opts []string
+			for _, n := range f.Names() {
+				if len(n) == 1 {
+					opts = append(opts, "-s "+n)
+				} else {
+					opts = append(opts, "-l "+n)
+				}
+			}
+			if d, ok := f.(cli.DocGenerationFlag); ok && d.TakesValue() {
+				opts = append(opts, "-r")
+			}
+			fmt.Fprintf(w, "complete -c hdf5vault -n %s %s -d %s\n", cond, strings.Join(opts, " "), fishQuote(flagUsage(f)))
+		}
+	}
+}

@@ -70,7 +70,7 @@ func createFlags() []cli.Flag {
 		&cli.IntFlag{Name: "threads", Aliases: []string{"t"}, Value: 1,
 			Usage: "threads compressing the blocks of one chunk, e.g. -t 4 (helps with few large files)"},
 		&cli.IntFlag{Name: "clevel", Aliases: []string{"c"}, Value: 8,
-			Usage: "compression level 1-9 (8 is the original's default). On synthetic 16-bit TIFF fields -c 1 took 0.47x the time of -c 8 " +
+			Usage: "compression level 1-9 (8 is the original's default). On synthetic 16-bit TIFF fields -c 1 took 0.46x the time of -c 8 " +
 				"and stored 1.4% less, -c 5 1.6% less at 1.3x the time, -c 9 1.7% less at 26x the time " +
 				"(go test ./bench/ -bench Clevel: one core, medians of 6 runs under load; see the README), e.g. -c 1"},
 		&cli.StringFlag{Name: "cmethod", Aliases: []string{"m"}, Value: "blosc2",

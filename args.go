@@ -38,16 +38,18 @@ func normalizeArgs(app *cli.App, argv []string) ([]string, error) {
 		return nil, usagef("no command given; commands: %s (hdf5vault --help explains them)", strings.Join(commandNames(app), ", "))
 	}
 	name := rest[0]
-	if name == "help" { // urfave's own: hdf5vault help [COMMAND]
-		return append(out, rest...), nil
-	}
-	cmd := app.Command(name)
-	if cmd == nil {
-		msg := fmt.Sprintf("unknown command %q", name)
-		if s := suggest(name, commandNames(app)); s != "" {
-			msg += fmt.Sprintf("; did you mean %s?", s)
+	if name == "help" || name == "h" { // hdf5vault help [COMMAND]
+		if len(rest) == 1 {
+			return append(out, "--help"), nil
 		}
-		return nil, usagef("%s (commands: %s)", msg, strings.Join(commandNames(app), ", "))
+		if _, err := command(app, rest[1]); err != nil {
+			return nil, err
+		}
+		return append(out, rest[1], "--help"), nil
+	}
+	cmd, err := command(app, name)
+	if err != nil {
+		return nil, err
 	}
 	flags, args, err := splitFlags(cmd.Flags, rest[1:])
 	if err != nil {
@@ -60,6 +62,18 @@ func normalizeArgs(app *cli.App, argv []string) ([]string, error) {
 		out = append(out, args...)
 	}
 	return out, nil
+}
+
+// command finds the command called name, or says which one was meant.
+func command(app *cli.App, name string) (*cli.Command, error) {
+	if cmd := app.Command(name); cmd != nil {
+		return cmd, nil
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := suggest(name, commandNames(app)); s != "" {
+		msg += fmt.Sprintf("; did you mean %s?", s)
+	}
+	return nil, usagef("%s (commands: %s)", msg, strings.Join(commandNames(app), ", "))
 }
 
 // splitFlags separates a command's flag tokens (each value kept after its

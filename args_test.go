@@ -38,7 +38,8 @@ func TestNormalizeArgs(t *testing.T) {
 		{"version", "version"},
 		{"--version", "--version"},
 		{"-h", "--help"},
-		{"help create", "help create"},
+		{"help create", "create --help"},
+		{"help", "--help"},
 		{"-- verify X", "verify -- X"},
 	}
 	app := newApp()
@@ -64,6 +65,7 @@ func TestNormalizeArgsUsageErrors(t *testing.T) {
 		{"unpak X", "did you mean unpack?"},
 		{"frobnicate", `unknown command "frobnicate" (commands: create, unpack`},
 		{"-v", "unknown flag -v before the command"},
+		{"help craete", "did you mean create?"},
 		{"-q ls X", "unknown flag -q before the command"},
 		{"unpack X -d", "unpack: flag -d needs a value"},
 		{"create src out -qj", "create: flag -j needs a value"},

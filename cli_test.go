@@ -226,10 +226,15 @@ func TestCompletionScripts(t *testing.T) {
 		if _, err := exec.LookPath(sh); err != nil {
 			continue // not installed here: the names are checked above
 		}
-		cmd := exec.Command(sh, "-n")
-		cmd.Stdin = strings.NewReader(r.stdout)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Errorf("%s -n: %v\n%s", sh, err, out)
+		script := filepath.Join(t.TempDir(), "hdf5vault."+sh)
+		os.WriteFile(script, []byte(r.stdout), 0o644)
+		// Parse it; zsh also loads it after compinit and must register it.
+		check := map[string][]string{
+			"zsh":  {"-f", "-c", fmt.Sprintf(`autoload -U compinit && compinit -u -D && source %q && [[ $_comps[hdf5vault] == _hdf5vault ]]`, script)},
+			"fish": {"--no-config", "-n", script},
+		}[sh]
+		if out, err := exec.Command(sh, check...).CombinedOutput(); err != nil {
+			t.Errorf("%s %q: %v\n%s", sh, check, err, out)
 		}
 	}
 }

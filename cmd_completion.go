@@ -181,9 +181,17 @@ complete -o filenames -o bashdefault -F _hdf5vault hdf5vault
 `)
 }
 
+// brief is the start of a usage text, for a completion menu: up to its
+// first sentence's end or its example.
+func brief(s string) string {
+	s, _, _ = strings.Cut(s, ", e.g.")
+	s, _, _ = strings.Cut(s, ". ")
+	return s
+}
+
 // zshQuote makes a flag's usage fit inside an _arguments '[...]' spec.
 func zshQuote(s string) string {
-	s, _, _ = strings.Cut(s, ", e.g.")
+	s = brief(s)
 	return strings.NewReplacer("'", "", "[", "(", "]", ")", ":", " ", "\\", "").Replace(s)
 }
 
@@ -227,7 +235,7 @@ func zshCompletion(w io.Writer, app *cli.App) {
 
 // fishQuote quotes s for fish inside single quotes.
 func fishQuote(s string) string {
-	s, _, _ = strings.Cut(s, ", e.g.")
+	s = brief(s)
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 

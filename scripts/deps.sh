@@ -10,8 +10,9 @@ set -euo pipefail
 # against; strace: the commit test kills create at chosen syscalls; fuse3
 # (fusermount3): the mount command and its tests; python3-tifffile: reads a
 # field in place through the mount in the tests; groff-base (groff): renders
-# the generated man page in its test.
-pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile tmux groff-base)
+# the generated man page in its test; zsh: loads the zsh completion script in
+# its test (fish is checked when installed).
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile tmux groff-base zsh)
 
 echo "deps: checking the system packages (${pkgs[*]})"
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -44,14 +44,8 @@ func TestCompressBoundCountsEveryFile(t *testing.T) {
 // settings and reports the ratio (the generator is tuned to about 2.45, the
 // reference acquisition's) and the single-core speed.
 func BenchmarkFieldRatio(b *testing.B) {
-	dir := b.TempDir()
-	if _, err := Generate(dir, FieldSpec(4, 2<<20, 1)); err != nil {
-		b.Fatal(err)
-	}
-	files, err := LoadTree(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	files := fourFields(b)
+	var err error
 	var res Result
 	for b.Loop() {
 		if res, err = CompressBound(context.Background(), files, blosc.DefaultOptions(), 1); err != nil {
@@ -68,14 +62,8 @@ func BenchmarkFieldRatio(b *testing.B) {
 // them alike, and reports each level's MB/s and ratio, and its time
 // relative to -c 8 ("c9-x-c8": how many times -c 8's time -c 9 takes).
 func BenchmarkClevel(b *testing.B) {
-	dir := b.TempDir()
-	if _, err := Generate(dir, FieldSpec(4, 2<<20, 1)); err != nil {
-		b.Fatal(err)
-	}
-	files, err := LoadTree(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
+	files := fourFields(b)
+	var err error
 	levels := []int{1, 5, 8, 9}
 	wall := make([]time.Duration, len(levels))
 	res := make([]Result, len(levels))
@@ -94,4 +82,18 @@ func BenchmarkClevel(b *testing.B) {
 		b.ReportMetric(res[i].Ratio(), fmt.Sprintf("c%d-ratio", level))
 		b.ReportMetric(wall[i].Seconds()/wall[2].Seconds(), fmt.Sprintf("c%d-x-c8", level))
 	}
+}
+
+// fourFields generates four synthetic 2 MiB fields and reads them in.
+func fourFields(b *testing.B) [][]byte {
+	b.Helper()
+	dir := b.TempDir()
+	if _, err := Generate(dir, FieldSpec(4, 2<<20, 1)); err != nil {
+		b.Fatal(err)
+	}
+	files, err := LoadTree(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return files
 }

@@ -113,6 +113,7 @@ func TestExitCodes(t *testing.T) {
 		{"bad value", []string{"create", src, base + "2", "-c", "12"}, 2, "--clevel must be 1..9", ""},
 		{"create needs two args", []string{"create", src}, 2, "create needs SRC_DIR and ARCHIVE_BASE", ""},
 		{"verify needs an archive", []string{"verify"}, 2, "no archive given", ""},
+		{"ls -h is not help", []string{"ls", "-h"}, 2, "--help shows help", ""},
 		{"check needs -d", []string{"check", base}, 2, "-d DIR is required", ""},
 		{"cat needs -p", []string{"cat", base}, 2, "--path PATH is required", ""},
 		{"mount needs a mount point", []string{"mount", base}, 2, "MOUNTPOINT", ""},

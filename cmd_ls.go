@@ -51,6 +51,9 @@ func runLs(c *cli.Context) error {
 	if c.Bool("quote") && c.Bool("literal") {
 		return usagef("ls: --quote and --literal contradict each other")
 	}
+	if c.NArg() == 0 && c.Bool("human-readable") {
+		return usagef("ls: no archive given (for ls, -h is --human-readable as in GNU ls; --help shows help)")
+	}
 	if c.Bool("json") {
 		j := startJSON(c, "listing")
 		return j.finish(lsJSON(c, j))

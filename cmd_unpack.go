@@ -119,8 +119,9 @@ func unpackText(c *cli.Context, o archiveset.UnpackOptions) error {
 	return nil
 }
 
-// readUsageError makes a bad flag of the read commands a usage error (exit 2).
-func readUsageError(_ *cli.Context, err error, _ bool) error { return usageError{err} }
+// readUsageError makes a bad flag of the read commands a usage error (exit
+// 2); newApp gives every command flagUsageError, this one included.
+var readUsageError = flagUsageError
 
 // openSet opens the archive set named by a read command's arguments.
 func openSet(c *cli.Context, cmd string) (*archiveset.Set, error) {

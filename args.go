@@ -87,10 +87,6 @@ func splitFlags(defs []cli.Flag, tokens []string) (flags, args []string, err err
 			byName[n] = f
 		}
 	}
-	takesValue := func(f cli.Flag) bool {
-		d, ok := f.(cli.DocGenerationFlag)
-		return ok && d.TakesValue()
-	}
 	for i := 0; i < len(tokens); i++ {
 		t := tokens[i]
 		if t == "--" {
@@ -122,7 +118,7 @@ func splitFlags(defs []cli.Flag, tokens []string) (flags, args []string, err err
 		}
 		// -lh, -qj4: single letters, each a flag; the first that takes a
 		// value takes the rest of the token, or the next token.
-		split, needsNext, ok := splitShort(t[1:], byName, takesValue)
+		split, needsNext, ok := splitShort(t[1:], byName)
 		if !ok {
 			flags = append(flags, t) // unknown: cli reports it
 			continue
@@ -141,7 +137,7 @@ func splitFlags(defs []cli.Flag, tokens []string) (flags, args []string, err err
 
 // splitShort splits the letters of a combined short flag token (without its
 // dash). ok is false when a letter is not a flag of the command.
-func splitShort(letters string, byName map[string]cli.Flag, takesValue func(cli.Flag) bool) (split []string, needsNext, ok bool) {
+func splitShort(letters string, byName map[string]cli.Flag) (split []string, needsNext, ok bool) {
 	for i, r := range letters {
 		l := string(r)
 		f, known := byName[l]
@@ -163,13 +159,28 @@ func splitShort(letters string, byName map[string]cli.Flag, takesValue func(cli.
 	return split, false, true
 }
 
+// takesValue reports whether f is given a value (-j 4), not alone (-q).
+func takesValue(f cli.Flag) bool {
+	d, ok := f.(cli.DocGenerationFlag)
+	return ok && d.TakesValue()
+}
+
+// visibleCommands are the commands --help lists, in its order.
+func visibleCommands(app *cli.App) []*cli.Command {
+	var cs []*cli.Command
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
 // commandNames lists the visible commands, in the order of --help.
 func commandNames(app *cli.App) []string {
 	var names []string
-	for _, c := range app.Commands {
-		if !c.Hidden {
-			names = append(names, c.Name)
-		}
+	for _, c := range visibleCommands(app) {
+		names = append(names, c.Name)
 	}
 	return names
 }

@@ -67,7 +67,7 @@ hid_t hv_fcreate(const char *path, const hv_fopts *o, char *err) {
 		if (H5Pget_mdc_config(fapl, &c) < 0) { seterr(err, "H5Pget_mdc_config"); goto done; }
 		c.set_initial_size = 1;
 		c.initial_size = (size_t)o->mdc_size;
-		if (c.max_size < c.initial_size) c.max_size = c.initial_size;
+		c.max_size = (size_t)o->mdc_size;
 		if (c.min_size > c.initial_size) c.min_size = c.initial_size;
 		if (H5Pset_mdc_config(fapl, &c) < 0) { seterr(err, "H5Pset_mdc_config"); goto done; }
 	}

@@ -35,6 +35,24 @@ type Writer interface {
 	Abort() error
 }
 
+// Put is one payload of a batch given to BatchWriter.PutBatch.
+type Put struct {
+	Dataset string
+	Payload []byte
+	Attrs   DatasetAttrs
+	Offset  int64 // set by PutBatch, as Writer.Put returns it
+}
+
+// BatchWriter is a Writer that can store several payloads at once for less
+// than one Put each (h5sink: one library call per batch instead of one per
+// dataset, with the library's structures still in the CPU caches).
+type BatchWriter interface {
+	Writer
+	// PutBatch stores the payloads of batch in order and sets each Offset.
+	// On error, failed is the index of the payload that failed.
+	PutBatch(batch []Put) (failed int, err error)
+}
+
 // Reader is one archive file opened for reading.
 type Reader interface {
 	// Root returns the root attributes read at open, without Info.

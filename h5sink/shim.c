@@ -67,7 +67,7 @@ hid_t hv_fcreate(const char *path, const hv_fopts *o, char *err) {
 		if (H5Pget_mdc_config(fapl, &c) < 0) { seterr(err, "H5Pget_mdc_config"); goto done; }
 		c.set_initial_size = 1;
 		c.initial_size = (size_t)o->mdc_size;
-		if (c.max_size < c.initial_size) c.max_size = c.initial_size;
+		c.max_size = (size_t)o->mdc_size;
 		if (c.min_size > c.initial_size) c.min_size = c.initial_size;
 		if (H5Pset_mdc_config(fapl, &c) < 0) { seterr(err, "H5Pset_mdc_config"); goto done; }
 	}
@@ -181,9 +181,11 @@ fail:
 	return -1;
 }
 
-int hv_put(const hv_wctx *c, hid_t loc, const char *name, const void *data, int64_t n, int early,
+// put_one creates one dataset with its attributes and closes every handle it
+// opened. early: allocate the space now and never fill it (the caller
+// pwrites the payload); data is then NULL.
+static int put_one(const hv_wctx *c, hid_t loc, const char *name, const void *data, int64_t n, int early,
 	const char *compression, int64_t chunk, int64_t nchunks, int64_t *offset, char *err) {
-	QUIET();
 	int rc = -1;
 	hid_t s = -1, d = -1;
 	hsize_t dims[1] = {(hsize_t)n};
@@ -206,6 +208,27 @@ int hv_put(const hv_wctx *c, hid_t loc, const char *name, const void *data, int6
 done:
 	closeid(d); closeid(s);
 	return rc;
+}
+
+int hv_put(const hv_wctx *c, hid_t loc, const char *name, const void *data, int64_t n, int early,
+	const char *compression, int64_t chunk, int64_t nchunks, int64_t *offset, char *err) {
+	QUIET();
+	return put_one(c, loc, name, data, n, early, compression, chunk, nchunks, offset, err);
+}
+
+int hv_put_batch(const hv_wctx *c, int count, const hid_t *locs, const char *strs, const int64_t *sizes,
+	const int64_t *chunks, const int64_t *nchunks, int64_t *offsets, int *failed, char *err) {
+	QUIET();
+	for (int i = 0; i < count; i++) {
+		const char *name = strs;
+		const char *comp = name + strlen(name) + 1;
+		strs = comp + strlen(comp) + 1;
+		if (put_one(c, locs[i], name, NULL, sizes[i], 1, comp, chunks[i], nchunks[i], &offsets[i], err) < 0) {
+			*failed = i;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 // read_str reads a scalar string attribute, variable or fixed length.

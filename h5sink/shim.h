@@ -51,6 +51,14 @@ void hv_wctx_free(hv_wctx *c);
 int hv_put(const hv_wctx *c, hid_t loc, const char *name, const void *data, int64_t n, int early,
 	const char *compression, int64_t chunk, int64_t nchunks, int64_t *offset, char *err);
 
+// hv_put_batch creates count datasets with early allocation (the caller
+// pwrites the payloads at the returned offsets), in one call so that the
+// library's structures stay in the CPU caches from one dataset to the next.
+// strs holds "name\0compression\0" per dataset. On failure *failed is the
+// index of the dataset that failed; the ones before it exist.
+int hv_put_batch(const hv_wctx *c, int count, const hid_t *locs, const char *strs, const int64_t *sizes,
+	const int64_t *chunks, const int64_t *nchunks, int64_t *offsets, int *failed, char *err);
+
 int hv_attr_str(hid_t loc, const char *name, const char *val, char *err);
 int hv_attr_i64(hid_t loc, const char *name, int64_t v, char *err);
 

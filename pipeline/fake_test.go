@@ -35,6 +35,10 @@ func (w *fakeWriter) Put(name string, payload []byte, a archive.DatasetAttrs) (i
 	if w.delay > 0 {
 		time.Sleep(w.delay)
 	}
+	return w.putNow(name, payload, a)
+}
+
+func (w *fakeWriter) putNow(name string, payload []byte, a archive.DatasetAttrs) (int64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if name == w.failOn {
@@ -122,4 +126,37 @@ func containsAll(s string, subs ...string) bool {
 		}
 	}
 	return true
+}
+
+// batchWriter is a fakeWriter that also takes batches, noting their sizes.
+type batchWriter struct {
+	*fakeWriter
+	sizes []int // written only by the writer's goroutine, read after Run
+}
+
+func (w *batchWriter) PutBatch(batch []archive.Put) (int, error) {
+	w.sizes = append(w.sizes, len(batch))
+	time.Sleep(w.delay) // once per batch: a slow writer lets its queue fill
+	for i := range batch {
+		p := &batch[i]
+		off, err := w.fakeWriter.putNow(p.Dataset, p.Payload, p.Attrs)
+		if err != nil {
+			return i, err
+		}
+		p.Offset = off
+	}
+	return 0, nil
+}
+
+func batchFakes(n int, delay time.Duration) ([]archive.Writer, []*fakeWriter, []*batchWriter) {
+	ws := make([]archive.Writer, n)
+	fs := make([]*fakeWriter, n)
+	bs := make([]*batchWriter, n)
+	for i := range ws {
+		fs[i] = newFake()
+		fs[i].delay = delay
+		bs[i] = &batchWriter{fakeWriter: fs[i]}
+		ws[i] = bs[i]
+	}
+	return ws, fs, bs
 }

@@ -133,12 +133,14 @@ func (r *run) store(ctx context.Context) error {
 	// parts: each item already holds reserved pool buffers, so the capacity
 	// adds no memory beyond the budget; one per compressor keeps them busy.
 	parts := make(chan *part, r.cfg.Jobs)
-	// toWriter: a slot per compressor, so that no compressor waits while a
-	// writer stores an earlier payload (with one slot they waited about 1%
-	// of a run); the payloads are pool memory too.
+	// toWriter: at least a slot per compressor, so that no compressor waits
+	// while a writer stores an earlier payload (with one slot they waited
+	// about 1% of a run), and room for a writer's next batch (maxBatch);
+	// the payloads are pool memory, so the capacity adds nothing beyond the
+	// budget.
 	toWriter := make([]chan *part, len(r.cfg.Writers))
 	for i := range toWriter {
-		toWriter[i] = make(chan *part, r.cfg.Jobs)
+		toWriter[i] = make(chan *part, max(r.cfg.Jobs, maxBatch))
 	}
 
 	scanDone := r.startScan(ctx, g)

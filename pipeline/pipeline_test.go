@@ -451,3 +451,55 @@ func checkSideIndex(t *testing.T, fw []*fakeWriter, ix *archive.Index, chunk int
 	}
 	return out
 }
+
+// TestRunBatches: a writer that takes batches gets the parts waiting for it
+// together (at most maxBatch) when it is the bottleneck, and the run stores
+// everything as one part at a time would.
+func TestRunBatches(t *testing.T) {
+	files := map[string][]byte{}
+	for i := range 600 {
+		files[fmt.Sprintf("d%d/f%03d", i%7, i)] = pattern(100+i, byte(i))
+	}
+	files["split.bin"] = pattern(3500, 9) // 4 parts, may share a batch
+	src := writeTree(t, files)
+	ws, fw, bw := batchFakes(2, 2*time.Millisecond)
+	cfg := baseConfig(src, ws)
+	cfg.MaxMemory = 4 << 20 // room for full queues
+	res, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, files, fw, res, 1000)
+	largest := 0
+	for _, w := range bw {
+		for _, n := range w.sizes {
+			largest = max(largest, n)
+		}
+	}
+	if largest < 2 || largest > maxBatch {
+		t.Errorf("largest batch %d, want 2..%d", largest, maxBatch)
+	}
+}
+
+// TestRunBatchErrorNamesFile: a payload refused inside a batch fails the run
+// naming its source file.
+func TestRunBatchErrorNamesFile(t *testing.T) {
+	files := map[string][]byte{}
+	for i := range 200 {
+		files[fmt.Sprintf("f%03d", i)] = pattern(300, byte(i))
+	}
+	src := writeTree(t, files)
+	base := runtime.NumGoroutine()
+	ws, fw, _ := batchFakes(1, time.Millisecond)
+	fw[0].failOn = "f142"
+	cfg := baseConfig(src, ws)
+	cfg.Compress = false
+	_, err := Run(context.Background(), cfg)
+	if err == nil || !containsAll(err.Error(), filepath.Join(src, "f142"), "disk full") {
+		t.Fatalf("err = %v, want it to name f142 and the cause", err)
+	}
+	if fw[0].finished {
+		t.Error("writer finished after a failure")
+	}
+	waitGoroutines(t, base)
+}

@@ -109,8 +109,19 @@ func (r *run) encodeMapped(enc *blosc.Encoder, p *part) error {
 	return nil
 }
 
-// write stores the parts routed to archive file n.
+// maxBatch is how many waiting parts a writer stores at once when its
+// archive can take a batch (archive.BatchWriter).
+const maxBatch = 64
+
+// write stores the parts routed to archive file n. It takes every part
+// already waiting, up to maxBatch, and stores them together: with many
+// small files the writer is the bottleneck, so its queue fills while it
+// works and the batches grow by themselves; when it keeps up, a batch is
+// one part and nothing waits for a batch to fill.
 func (r *run) write(ctx context.Context, n int, w archive.Writer, in <-chan *part) error {
+	bw, _ := w.(archive.BatchWriter)
+	var batch []*part
+	var puts []archive.Put
 	for {
 		select {
 		case <-ctx.Done():
@@ -119,17 +130,73 @@ func (r *run) write(ctx context.Context, n int, w archive.Writer, in <-chan *par
 			if !ok {
 				return nil
 			}
-			err := r.put(n, w, p)
+			batch = append(batch[:0], p)
+		}
+		if bw != nil {
+			batch = takeWaiting(in, batch)
+		}
+		var err error
+		if len(batch) == 1 {
+			err = r.put(n, w, batch[0])
+		} else {
+			puts, err = r.putBatch(n, bw, batch, puts)
+		}
+		for _, p := range batch {
 			r.release(p)
-			if err != nil {
-				return err
-			}
+		}
+		if err != nil {
+			return err
 		}
 	}
 }
 
+// takeWaiting appends the parts waiting in in, without blocking, until
+// batch holds maxBatch.
+func takeWaiting(in <-chan *part, batch []*part) []*part {
+	for len(batch) < maxBatch {
+		select {
+		case p, ok := <-in:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, p)
+		default:
+			return batch
+		}
+	}
+	return batch
+}
+
 // put stores one payload and records where it went.
 func (r *run) put(n int, w archive.Writer, p *part) error {
+	off, err := w.Put(p.dataset, p.payload, attrsOf(p))
+	if err != nil {
+		return fmt.Errorf("%s: storing %s in archive file %d: %w", p.file.Path, p.dataset, n, err)
+	}
+	r.record(n, p, off)
+	return nil
+}
+
+// putBatch stores several payloads at once and records where each went;
+// puts is scratch space, returned for the next batch.
+func (r *run) putBatch(n int, w archive.BatchWriter, batch []*part, puts []archive.Put) ([]archive.Put, error) {
+	puts = puts[:0]
+	for _, p := range batch {
+		puts = append(puts, archive.Put{Dataset: p.dataset, Payload: p.payload, Attrs: attrsOf(p)})
+	}
+	if i, err := w.PutBatch(puts); err != nil {
+		p := batch[i]
+		return puts, fmt.Errorf("%s: storing %s in archive file %d: %w", p.file.Path, p.dataset, n, err)
+	}
+	for i, p := range batch {
+		r.record(n, p, puts[i].Offset)
+	}
+	clear(puts) // drop the payload references until the next batch
+	return puts, nil
+}
+
+// attrsOf is the dataset attributes of part p.
+func attrsOf(p *part) archive.DatasetAttrs {
 	f := p.file
 	a := archive.DatasetAttrs{Compression: archive.MethodNone, NumChunks: f.nparts}
 	if p.comp {
@@ -138,10 +205,12 @@ func (r *run) put(n int, w archive.Writer, p *part) error {
 	if f.nparts > 1 {
 		a.Chunk = p.k
 	}
-	off, err := w.Put(p.dataset, p.payload, a)
-	if err != nil {
-		return fmt.Errorf("%s: storing %s in archive file %d: %w", f.Path, p.dataset, n, err)
-	}
+	return a
+}
+
+// record notes where part p went in archive file n.
+func (r *run) record(n int, p *part, off int64) {
+	f := p.file
 	size := r.partLen(f, p.k)
 	f.parts[p.k] = archive.SidePart{Archive: n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
 	r.res.Archives[n].Parts++ // only this writer's goroutine touches entry n
@@ -150,7 +219,6 @@ func (r *run) put(n int, w archive.Writer, p *part) error {
 	if fp, ok := r.cfg.Progress.(FileProgress); ok && p.k == f.nparts-1 {
 		fp.StoredFile()
 	}
-	return nil
 }
 
 // FileProgress is a Progress that counts files too: StoredFile is called

@@ -143,7 +143,7 @@ func (r *run) put(n int, w archive.Writer, p *part) error {
 		return fmt.Errorf("%s: storing %s in archive file %d: %w", f.Path, p.dataset, n, err)
 	}
 	size := r.partLen(f, p.k)
-	f.parts[p.k] = archive.SidePart{Archive: n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
+	f.parts[p.k] = archive.SidePart{Archive: r.cfg.FirstArchive + n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
 	r.res.Archives[n].Parts++ // only this writer's goroutine touches entry n
 	r.res.Archives[n].Stored += int64(len(p.payload))
 	r.cfg.Progress.Stored(size)

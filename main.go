@@ -115,6 +115,7 @@ func newApp() *cli.App {
 			"130 interrupted.",
 		Commands: []*cli.Command{
 			createCommand(),
+			sealCommand(),
 			unpackCommand(),
 			checkCommand(),
 			verifyCommand(),

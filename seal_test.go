@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/archiveset"
+)
+
+// setEntries lists a set's files as path, size and checksum, from its side index.
+func setEntries(t *testing.T, base string) []string {
+	t.Helper()
+	s, err := archiveset.OpenArgs(context.Background(), []string{base})
+	if err != nil {
+		t.Fatalf("open %s: %v", base, err)
+	}
+	defer s.Close()
+	var out []string
+	if err := s.Side.Each(func(e *archive.Entry) error {
+		out = append(out, fmt.Sprintf("%s %d %x", e.Path, e.Size, e.Checksum))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func members(base string, w int) []string {
+	var m []string
+	for i := range w {
+		m = append(m, filepath.Join(filepath.Dir(base), archive.FileName(filepath.Base(base), i, w, false)))
+	}
+	return m
+}
+
+// TestShardSealIsAnOrdinarySet: four shards and seal make a set that h5py
+// reads the original's way, that verify and check pass, and that holds the
+// same files (paths, sizes, checksums) as one create of the same tree; the
+// shards' and seal's --json say what each did; a second seal says the set
+// is sealed and exits 0.
+func TestShardSealIsAnOrdinarySet(t *testing.T) {
+	src := shardTree(t, 24)
+	out := t.TempDir()
+	base := filepath.Join(out, "p")
+	var args []string
+	for k := range 4 {
+		args = append(args, "--json", filepath.Join(out, fmt.Sprintf("shard%d.json", k)))
+	}
+	res := make([]runResult, 4)
+	var wg sync.WaitGroup
+	for k := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[k] = runBin(t, "create", src, base, "-q", "--shard", fmt.Sprintf("%d/4", k), args[2*k], args[2*k+1])
+		}()
+	}
+	wg.Wait()
+	files := 0
+	for k, r := range res {
+		if r.code != 0 {
+			t.Fatalf("shard %d: exit %d: %s", k, r.code, r.stderr)
+		}
+		var sum struct {
+			Files    int
+			Complete bool
+			Shard    struct {
+				Shard, Shards, Writers int
+				Members, Temporary     []string
+				Sealed                 bool
+			}
+		}
+		b, _ := os.ReadFile(filepath.Join(out, fmt.Sprintf("shard%d.json", k)))
+		if err := json.Unmarshal(b, &sum); err != nil {
+			t.Fatalf("shard %d --json: %v", k, err)
+		}
+		if sum.Shard.Shard != k || sum.Shard.Shards != 4 || sum.Shard.Writers != 4 || sum.Shard.Sealed || !sum.Complete ||
+			len(sum.Shard.Members) != 1 || sum.Shard.Members[0] != members(base, 4)[k] || sum.Files == 0 {
+			t.Errorf("shard %d summary: %s", k, b)
+		}
+		files += sum.Files
+	}
+	for _, n := range listDir(t, out) {
+		if archive.IsArchiveName(n) && !archive.IsTempName(n) {
+			t.Fatalf("%s carries a final name before seal", n)
+		}
+	}
+	r := runBin(t, "seal", base, "--json", "-")
+	if r.code != 0 {
+		t.Fatalf("seal: exit %d: %s", r.code, r.stderr)
+	}
+	var sum sealSummary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("seal --json: %v\n%s", err, r.stdout)
+	}
+	if sum.Files != int64(files) || len(sum.Shards) != 4 || len(sum.Archives) != 4 || !sum.CompleteStore || sum.AlreadySealed || sum.Source != src {
+		t.Errorf("seal summary: %s", r.stdout)
+	}
+	verifySet(t, src, members(base, 4), true, archive.DefaultChunkSize)
+	if r := runBin(t, "verify", base); r.code != 0 {
+		t.Errorf("verify: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "-d", src, base); r.code != 0 {
+		t.Errorf("check: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	want := []string{"p_0.h5", "p_1.h5", "p_2.h5", "p_3.h5", "shard0.json", "shard1.json", "shard2.json", "shard3.json"}
+	if got := listDir(t, out); !slices.Equal(got, want) {
+		t.Errorf("after seal the directory holds %q", got)
+	}
+
+	one := filepath.Join(t.TempDir(), "one")
+	if r := runBin(t, "create", src, one, "-q", "-w", "4"); r.code != 0 {
+		t.Fatalf("create: %s", r.stderr)
+	}
+	if got, want := setEntries(t, base), setEntries(t, one); !slices.Equal(got, want) || len(got) != files {
+		t.Errorf("the sealed set holds %d files, one create %d; they differ: %v", len(got), len(want), !slices.Equal(got, want))
+	}
+
+	r = runBin(t, "seal", base, "--json", "-")
+	if r.code != 0 || !strings.Contains(r.stderr, "already sealed") || !strings.Contains(r.stdout, `"already_sealed": true`) {
+		t.Errorf("second seal: exit %d: %s %s", r.code, r.stderr, r.stdout)
+	}
+}
+
+// TestShardSealRefuses: a failed, missing, duplicated or stale shard makes
+// seal refuse, naming it and giving no file a final name; rerunning that
+// shard replaces its own files only, and then seal succeeds. An existing
+// set is replaced only with --force.
+func TestShardSealRefuses(t *testing.T) {
+	src := shardTree(t, 12)
+	bad, extra := unreadableFile(t, src)
+	out := t.TempDir()
+	base := filepath.Join(out, "p")
+	failed := -1
+	for k, r := range runShards(t, src, base, 4, extra...) {
+		if r.code != 0 {
+			if failed >= 0 || !strings.Contains(r.stderr, bad) {
+				t.Fatalf("shard %d: exit %d: %s", k, r.code, r.stderr)
+			}
+			failed = k
+		}
+	}
+	if failed < 0 {
+		t.Fatal("no shard failed on the unreadable file")
+	}
+	sealRefuses(t, base, fmt.Sprintf("shard %d failed", failed))
+
+	// Make the file readable at the same path and size: the listing stays.
+	os.Remove(filepath.Join(src, bad))
+	if err := os.WriteFile(filepath.Join(src, bad), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := shardFiles(t, out)
+	rerun := func(k int, more ...string) {
+		t.Helper()
+		args := append([]string{"create", src, base, "-q", "--shard", fmt.Sprintf("%d/4", k)}, extra...)
+		if r := runBin(t, append(args, more...)...); r.code != 0 {
+			t.Fatalf("rerun of shard %d: exit %d: %s", k, r.code, r.stderr)
+		}
+	}
+	rerun(failed)
+	after := shardFiles(t, out)
+	for name, mt := range before {
+		if after[name] != mt {
+			t.Errorf("rerunning shard %d changed %s of another shard", failed, name)
+		}
+	}
+
+	other := (failed + 1) % 4
+	rerun(other, "-c", "5")
+	sealRefuses(t, base, fmt.Sprintf("shard %d is stale", other))
+	rerun(other)
+
+	rec := func(k int) string { return filepath.Join(out, fmt.Sprintf(".p.shard-%d.hdf5vault-shard", k)) }
+	os.Remove(rec(other))
+	sealRefuses(t, base, fmt.Sprintf("shard %d of 4 is missing", other))
+	rerun(other)
+
+	b, _ := os.ReadFile(rec((other + 1) % 4))
+	os.WriteFile(rec(other), b, 0o644)
+	sealRefuses(t, base, "duplicated")
+	rerun(other)
+
+	if r := runBin(t, "seal", base); r.code != 0 {
+		t.Fatalf("seal after the reruns: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "-d", src, base); r.code != 0 {
+		t.Errorf("check: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+
+	// Over a set: the shards refuse before any work, as create does,
+	// unless --force; seal needs --force too.
+	if r := runBin(t, append([]string{"create", src, base, "-q", "--shard", "0/4"}, extra...)...); r.code != 1 || !strings.Contains(r.stderr, "use --force") {
+		t.Fatalf("shard over a set: exit %d: %s", r.code, r.stderr)
+	}
+	for k, r := range runShards(t, src, base, 4, append(extra, "--force")...) {
+		if r.code != 0 {
+			t.Fatalf("second round, shard %d: %s", k, r.stderr)
+		}
+	}
+	sealRefuses(t, base, "use --force")
+	if r := runBin(t, "seal", base, "--force"); r.code != 0 {
+		t.Fatalf("seal --force: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runBin(t, "verify", base); r.code != 0 {
+		t.Errorf("verify: %s", r.stderr)
+	}
+}
+
+// sealRefuses runs seal, which must fail naming what, with no final name.
+func sealRefuses(t *testing.T, base, what string) {
+	t.Helper()
+	had := map[string]bool{}
+	for _, m := range members(base, 4) {
+		_, err := os.Stat(m)
+		had[m] = err == nil
+	}
+	r := runBin(t, "seal", base)
+	if r.code != 1 || !strings.Contains(r.stderr, what) {
+		t.Fatalf("seal: exit %d, want 1 naming %q: %s", r.code, what, r.stderr)
+	}
+	for _, m := range members(base, 4) {
+		if _, err := os.Stat(m); (err == nil) != had[m] {
+			t.Fatalf("a refused seal changed %s", m)
+		}
+	}
+}
+
+// shardFiles maps each shard file (temporary archive) in dir to its mtime.
+func shardFiles(t *testing.T, dir string) map[string]int64 {
+	t.Helper()
+	out := map[string]int64{}
+	for _, n := range listDir(t, dir) {
+		if archive.IsTempName(n) {
+			fi, err := os.Stat(filepath.Join(dir, n))
+			if err == nil {
+				out[n] = fi.ModTime().UnixNano()
+			}
+		}
+	}
+	return out
+}
+
+func TestSealNothing(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "p")
+	if r := runBin(t, "seal", base); r.code != 1 || !strings.Contains(r.stderr, "no shards") {
+		t.Errorf("seal of nothing: exit %d: %s", r.code, r.stderr)
+	}
+}

@@ -5,14 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/archiveset"
+	"github.com/hdf5vault/hdf5vault/bench"
 )
 
 // setEntries lists a set's files as path, size and checksum, from its side index.
@@ -253,5 +257,81 @@ func TestSealNothing(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "p")
 	if r := runBin(t, "seal", base); r.code != 1 || !strings.Contains(r.stderr, "no shards") {
 		t.Errorf("seal of nothing: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// TestShardsAsPlainProcesses: without Slurm, the README's recipe (xargs
+// running four shards at once, then seal) makes a set that check passes.
+func TestShardsAsPlainProcesses(t *testing.T) {
+	if _, err := exec.LookPath("xargs"); err != nil {
+		t.Skip("no xargs")
+	}
+	src := shardTree(t, 16)
+	base := filepath.Join(t.TempDir(), "p")
+	cmd := exec.Command("sh", "-c", `seq 0 3 | xargs -P4 -I{} "$HV" create "$SRC" "$BASE" -q --shard {}/4 && "$HV" seal "$BASE"`)
+	cmd.Env = append(os.Environ(), "HV="+readBin, "SRC="+src, "BASE="+base)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if r := runBin(t, "check", "-d", src, base); r.code != 0 {
+		t.Errorf("check: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestShardKilled: a shard killed with SIGKILL leaves no record of a
+// finished shard: seal refuses naming it; once it is rerun, seal succeeds.
+func TestShardKilled(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	if _, err := bench.Generate(src, bench.FieldSpec(96, 512<<10, 5)); err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	base := filepath.Join(out, "p")
+	for _, k := range []int{0, 2, 3} {
+		if r := runBin(t, "create", src, base, "-q", "-c", "9", "--shard", fmt.Sprintf("%d/4", k)); r.code != 0 {
+			t.Fatalf("shard %d: %s", k, r.stderr)
+		}
+	}
+	cmd := exec.Command(readBin, "create", src, base, "-q", "-c", "9", "-j", "1", "--max-memory", "2MiB", "--shard", "1/4")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Kill it once it writes its member.
+	deadline := time.Now().Add(2 * time.Minute)
+	for writing := false; !writing; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("shard 1 never started writing")
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("shard 1 ended (%v) before it could be killed", err)
+		default:
+		}
+		tmp, _ := filepath.Glob(filepath.Join(out, ".p_1.h5.*-"+fmt.Sprint(cmd.Process.Pid)+"-*"))
+		for _, p := range tmp {
+			if fi, err := os.Stat(p); err == nil && fi.Size() > 1<<20 {
+				writing = true
+			}
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+	sealRefuses(t, base, "shard 1 did not finish")
+	if r := runBin(t, "create", src, base, "-q", "-c", "9", "--shard", "1/4"); r.code != 0 {
+		t.Fatalf("rerun of shard 1: %s", r.stderr)
+	}
+	if r := runBin(t, "seal", base); r.code != 0 {
+		t.Fatalf("seal: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "-d", src, base); r.code != 0 {
+		t.Errorf("check: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, n := range listDir(t, out) {
+		if strings.HasPrefix(n, ".") {
+			t.Errorf("%s left after seal", n)
+		}
 	}
 }

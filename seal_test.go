@@ -268,13 +268,17 @@ func TestShardsAsPlainProcesses(t *testing.T) {
 	}
 	src := shardTree(t, 16)
 	base := filepath.Join(t.TempDir(), "p")
-	cmd := exec.Command("sh", "-c", `seq 0 3 | xargs -P4 -I{} "$HV" create "$SRC" "$BASE" -q --shard {}/4 && "$HV" seal "$BASE"`)
+	cmd := exec.Command("sh", "-c", `seq 0 3 | xargs -P4 -I{} "$HV" create "$SRC" "$BASE" -q --shard {}/4 && "$HV" seal "$BASE" --json "$BASE.json"`)
 	cmd.Env = append(os.Environ(), "HV="+readBin, "SRC="+src, "BASE="+base)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if r := runBin(t, "check", "-d", src, base); r.code != 0 {
 		t.Errorf("check: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+	var sum sealSummary
+	if b, err := os.ReadFile(base + ".json"); err != nil || json.Unmarshal(b, &sum) != nil || !sum.CompleteStore || len(sum.Shards) != 4 {
+		t.Errorf("seal --json %s.json: %v %+v", base, err, sum)
 	}
 }
 

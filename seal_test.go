@@ -51,7 +51,7 @@ func members(base string, w int) []string {
 // shards' and seal's --json say what each did; a second seal says the set
 // is sealed and exits 0.
 func TestShardSealIsAnOrdinarySet(t *testing.T) {
-	src := shardTree(t, 24)
+	src := genTree(t, 24)
 	out := t.TempDir()
 	base := filepath.Join(out, "p")
 	var args []string
@@ -139,7 +139,7 @@ func TestShardSealIsAnOrdinarySet(t *testing.T) {
 // shard replaces its own files only, and then seal succeeds. An existing
 // set is replaced only with --force.
 func TestShardSealRefuses(t *testing.T) {
-	src := shardTree(t, 12)
+	src := genTree(t, 12)
 	bad, extra := unreadableFile(t, src)
 	out := t.TempDir()
 	base := filepath.Join(out, "p")
@@ -266,7 +266,7 @@ func TestShardsAsPlainProcesses(t *testing.T) {
 	if _, err := exec.LookPath("xargs"); err != nil {
 		t.Skip("no xargs")
 	}
-	src := shardTree(t, 16)
+	src := genTree(t, 16)
 	base := filepath.Join(t.TempDir(), "p")
 	cmd := exec.Command("sh", "-c", `seq 0 3 | xargs -P4 -I{} "$HV" create "$SRC" "$BASE" -q --shard {}/4 && "$HV" seal "$BASE" --json "$BASE.json"`)
 	cmd.Env = append(os.Environ(), "HV="+readBin, "SRC="+src, "BASE="+base)

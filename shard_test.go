@@ -9,20 +9,9 @@ import (
 	"testing"
 
 	"github.com/hdf5vault/hdf5vault/archive"
-	"github.com/hdf5vault/hdf5vault/bench"
 	"github.com/hdf5vault/hdf5vault/setwriter"
 	"github.com/hdf5vault/hdf5vault/shard"
 )
-
-// shardTree is a synthetic acquisition of n fields of 256 KiB and its sidecars.
-func shardTree(t *testing.T, n int) string {
-	t.Helper()
-	dir := filepath.Join(t.TempDir(), "src")
-	if _, err := bench.Generate(dir, bench.FieldSpec(n, 256<<10, 11)); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
 
 // runShards runs shards 0..n-1 of create SRC BASE at once, as an array would.
 func runShards(t *testing.T, src, base string, n int, extra ...string) []runResult {
@@ -42,7 +31,7 @@ func runShards(t *testing.T, src, base string, n int, extra ...string) []runResu
 }
 
 func TestShardUsage(t *testing.T) {
-	src := shardTree(t, 2)
+	src := genTree(t, 2)
 	base := filepath.Join(t.TempDir(), "p")
 	for _, args := range [][]string{
 		{"--shard", "4/4"},
@@ -100,7 +89,7 @@ func TestShardSpecSlurm(t *testing.T) {
 // under temporary names, and a record of its files beside them; the
 // shards' files are disjoint and together the whole tree.
 func TestShardWritesItsShare(t *testing.T) {
-	src := shardTree(t, 16)
+	src := genTree(t, 16)
 	out := t.TempDir()
 	base := filepath.Join(out, "p")
 	for k, r := range runShards(t, src, base, 2, "-w", "4") {

@@ -246,7 +246,7 @@ func TestSlurmArrayAndSeal(t *testing.T) {
 		t.Skip("-short: starts a Slurm cluster (about a minute); .ci/run runs it")
 	}
 	c := startSlurm(t)
-	src := shardTree(t, 16)
+	src := genTree(t, 16)
 	out := t.TempDir()
 	jobs := filepath.Join(c.dir, "jobs")
 	shardScript := filepath.Join(jobs, "shard.sh")

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -91,14 +90,9 @@ func isMemberName(base, name string) bool {
 
 func readJournal(dir, base string) (*journal, error) {
 	p := journalPath(dir, base)
-	f, err := os.Open(p)
+	b, err := readCapped(p, maxJournal, "commit journal")
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxJournal+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	j, err := parseJournal(b)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -127,14 +126,9 @@ func shardOfName(base, name string) (int, bool) {
 }
 
 func readRecord(p string) (*ShardRecord, error) {
-	f, err := os.Open(p)
+	b, err := readCapped(p, maxRecord, "shard record")
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxRecord+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading shard record %s: %w", p, err)
 	}
 	r, err := ParseShardRecord(b)
 	if err != nil {

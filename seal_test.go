@@ -339,3 +339,55 @@ func TestShardKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestSealKilled kills seal (SIGKILL, injected by strace) while it writes
+// the index into the shards' files, while it syncs them, as it writes the
+// commit journal, and after the journal, at its first rename: the final
+// names hold nothing or the whole set, and the next seal finishes the job
+// (reindexing files an earlier seal touched, or saying the set is sealed);
+// verify and check pass, and nothing is left beside the set.
+func TestSealKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: five kill points, each with its own shards; .ci/run runs it")
+	}
+	strace := needStrace(t)
+	src := genTree(t, 8)
+	for _, kill := range []struct {
+		call string
+		n    int
+	}{{"pwrite64", 3}, {"pwrite64", 20}, {"fsync", 2}, {"renameat2", 1}, {"renameat2", 2}} {
+		out := t.TempDir()
+		base := filepath.Join(out, "p")
+		for k, r := range runShards(t, src, base, 2, "-w", "4") {
+			if r.code != 0 {
+				t.Fatalf("shard %d: %s", k, r.stderr)
+			}
+		}
+		inject := fmt.Sprintf("inject=%s:signal=SIGKILL:when=%d", kill.call, kill.n)
+		cmd := exec.Command(strace, "-f", "-qq", "-o", "/dev/null", "-e", "trace="+kill.call, "-e", inject, readBin, "seal", base, "--quiet")
+		if b, err := cmd.CombinedOutput(); err == nil {
+			t.Fatalf("%s: seal was not killed: %s", inject, b)
+		}
+		finals := 0
+		for _, m := range members(base, 4) {
+			if _, err := os.Stat(m); err == nil {
+				finals++
+			}
+		}
+		if finals != 0 && finals != 4 {
+			t.Fatalf("%s: %d of 4 members carry their final names", inject, finals)
+		}
+		if r := runBin(t, "seal", base); r.code != 0 {
+			t.Fatalf("%s: the next seal: exit %d: %s", inject, r.code, r.stderr)
+		}
+		if r := runBin(t, "verify", base); r.code != 0 {
+			t.Fatalf("%s: verify: %s", inject, r.stderr)
+		}
+		if r := runBin(t, "check", "-d", src, base); r.code != 0 {
+			t.Fatalf("%s: check: %s%s", inject, r.stdout, r.stderr)
+		}
+		if got := listDir(t, out); !slices.Equal(got, []string{"p_0.h5", "p_1.h5", "p_2.h5", "p_3.h5"}) {
+			t.Errorf("%s: left %q", inject, got)
+		}
+	}
+}

@@ -142,11 +142,20 @@ func seal(base string, force bool, sum *sealSummary, say func(string)) error {
 	for _, p := range sl.Replaced() {
 		say("replaced " + p + " (--force)")
 	}
-	for _, f := range sl.Final {
-		fi, err := os.Stat(f)
-		if err == nil {
-			sum.Archives = append(sum.Archives, pipeline.ArchiveSummary{Path: f, Bytes: fi.Size()})
+	for m, f := range sl.Final {
+		a := pipeline.ArchiveSummary{Path: f}
+		if fi, err := os.Stat(f); err == nil {
+			a.Bytes = fi.Size()
 		}
+		for _, e := range entries {
+			for _, p := range e.Parts {
+				if p[0] == int64(m) {
+					a.Parts++
+					a.StoredBytes += p[2]
+				}
+			}
+		}
+		sum.Archives = append(sum.Archives, a)
 	}
 	return nil
 }

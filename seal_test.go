@@ -108,6 +108,11 @@ func TestShardSealIsAnOrdinarySet(t *testing.T) {
 	if sum.Files != int64(files) || len(sum.Shards) != 4 || len(sum.Archives) != 4 || !sum.CompleteStore || sum.AlreadySealed || sum.Source != src {
 		t.Errorf("seal summary: %s", r.stdout)
 	}
+	for i, a := range sum.Archives {
+		if a.Path != members(base, 4)[i] || a.Parts == 0 || a.StoredBytes == 0 || a.Bytes <= a.StoredBytes {
+			t.Errorf("seal summary, archive %d: %+v", i, a)
+		}
+	}
 	verifySet(t, src, members(base, 4), true, archive.DefaultChunkSize)
 	if r := runBin(t, "verify", base); r.code != 0 {
 		t.Errorf("verify: exit %d: %s", r.code, r.stderr)
@@ -285,6 +290,9 @@ func TestShardsAsPlainProcesses(t *testing.T) {
 // TestShardKilled: a shard killed with SIGKILL leaves no record of a
 // finished shard: seal refuses naming it; once it is rerun, seal succeeds.
 func TestShardKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: archives 48 MB slowly enough to be killed; .ci/run runs it")
+	}
 	src := filepath.Join(t.TempDir(), "src")
 	if _, err := bench.Generate(src, bench.FieldSpec(96, 512<<10, 5)); err != nil {
 		t.Fatal(err)

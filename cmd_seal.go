@@ -13,6 +13,7 @@ import (
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/h5sink"
+	"github.com/hdf5vault/hdf5vault/jsonl"
 	"github.com/hdf5vault/hdf5vault/pipeline"
 	"github.com/hdf5vault/hdf5vault/setwriter"
 	"github.com/hdf5vault/hdf5vault/shard"
@@ -40,21 +41,23 @@ func sealCommand() *cli.Command {
 	}
 }
 
-// sealSummary is seal's report (--json). It has a create summary's
-// source, archives and complete keys, so --json may replace one.
+// sealSummary is what seal did; --json writes it as the common summary
+// (command "seal"), its shard-specific part under "shard" (sealInfo).
 type sealSummary struct {
-	Base          string                    `json:"base"`
-	Source        string                    `json:"source"`
-	AlreadySealed bool                      `json:"already_sealed"`
-	Files         int64                     `json:"files"`
-	RawBytes      int64                     `json:"raw_bytes"`
-	StoredBytes   int64                     `json:"stored_bytes"`
-	Archives      []pipeline.ArchiveSummary `json:"archives"`
-	Shards        []sealShard               `json:"shards"`
-	Replaced      []string                  `json:"replaced"`
-	WallSeconds   float64                   `json:"wall_seconds"`
-	CompleteStore bool                      `json:"complete"`
-	Error         string                    `json:"error,omitempty"`
+	Source      string
+	Files       int64
+	RawBytes    int64
+	StoredBytes int64
+	Archives    []jsonl.Archive
+	sealInfo
+}
+
+// sealInfo is the "shard" object of seal's summary.
+type sealInfo struct {
+	Base          string      `json:"base"`
+	AlreadySealed bool        `json:"already_sealed"`
+	Shards        []sealShard `json:"shards"`
+	Replaced      []string    `json:"replaced"`
 }
 
 // sealShard is what one shard contributed.
@@ -84,26 +87,28 @@ func runSeal(c *cli.Context) error {
 		}
 	}
 	base := strings.TrimSuffix(args[0], ".h5")
-	sum := &sealSummary{Base: base, Archives: []pipeline.ArchiveSummary{}, Shards: []sealShard{}, Replaced: []string{}}
+	sum := &sealSummary{Archives: []jsonl.Archive{}, sealInfo: sealInfo{Base: base, Shards: []sealShard{}, Replaced: []string{}}}
 	js, err := openSummary(&createOptions{jsonOut: c.String("json"), force: c.Bool("force")}, say)
 	if err != nil {
 		return err
 	}
 	defer js.discard()
 	err = seal(base, c.Bool("force"), sum, say)
-	sum.WallSeconds = time.Since(start).Seconds()
-	if err != nil {
-		sum.Error = err.Error()
-		sum.Archives = []pipeline.ArchiveSummary{}
+	out := jsonl.New("seal", version, start)
+	out.Source, out.Files, out.RawBytes, out.StoredBytes = sum.Source, sum.Files, sum.RawBytes, sum.StoredBytes
+	if err == nil {
+		out.Archives = sum.Archives
 	}
-	sum.CompleteStore = err == nil
-	if jerr := js.prepare(sum); jerr != nil && err == nil {
+	out.Shard = sum.sealInfo
+	out.Settings.Force = c.Bool("force")
+	out.Finish(start, time.Now(), err, exitStatus(err, false))
+	if jerr := js.prepare(out); jerr != nil && err == nil {
 		err = jerr
 	}
 	js.publish()
 	if err == nil && !quiet && !sum.AlreadySealed {
 		fmt.Fprintf(os.Stderr, "hdf5vault: sealed %s: %d files, %d bytes, %d archive files from %d shards, in %.1f s\n",
-			base, sum.Files, sum.RawBytes, len(sum.Archives), len(sum.Shards), sum.WallSeconds)
+			base, sum.Files, sum.RawBytes, len(sum.Archives), len(sum.Shards), time.Since(start).Seconds())
 	}
 	return err
 }
@@ -143,7 +148,7 @@ func seal(base string, force bool, sum *sealSummary, say func(string)) error {
 		say("replaced " + p + " (--force)")
 	}
 	for m, f := range sl.Final {
-		a := pipeline.ArchiveSummary{Path: f}
+		a := jsonl.Archive{Path: f}
 		if fi, err := os.Stat(f); err == nil {
 			a.Bytes = fi.Size()
 		}
@@ -151,7 +156,7 @@ func seal(base string, force bool, sum *sealSummary, say func(string)) error {
 			for _, p := range e.Parts {
 				if p[0] == int64(m) {
 					a.Parts++
-					a.StoredBytes += p[2]
+					a.PayloadBytes += p[2]
 				}
 			}
 		}
@@ -183,7 +188,7 @@ func alreadySealed(base string, sum *sealSummary, say func(string)) error {
 	for _, m := range members {
 		fi, err := os.Stat(filepath.Join(dir, m))
 		if err == nil {
-			sum.Archives = append(sum.Archives, pipeline.ArchiveSummary{Path: filepath.Join(dir, m), Bytes: fi.Size()})
+			sum.Archives = append(sum.Archives, jsonl.Archive{Path: filepath.Join(dir, m), Bytes: fi.Size()})
 		}
 	}
 	say(fmt.Sprintf("%s is already sealed (%s): nothing to do", base, strings.Join(members, ", ")))

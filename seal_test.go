@@ -17,6 +17,7 @@ import (
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/archiveset"
 	"github.com/hdf5vault/hdf5vault/bench"
+	"github.com/hdf5vault/hdf5vault/jsonl"
 )
 
 // setEntries lists a set's files as path, size and checksum, from its side index.
@@ -101,15 +102,15 @@ func TestShardSealIsAnOrdinarySet(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("seal: exit %d: %s", r.code, r.stderr)
 	}
-	var sum sealSummary
-	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+	var sum sealJSON
+	if err := json.Unmarshal([]byte(lastLine(r.stdout)), &sum); err != nil {
 		t.Fatalf("seal --json: %v\n%s", err, r.stdout)
 	}
-	if sum.Files != int64(files) || len(sum.Shards) != 4 || len(sum.Archives) != 4 || !sum.CompleteStore || sum.AlreadySealed || sum.Source != src {
+	if sum.Files != int64(files) || len(sum.Shard.Shards) != 4 || len(sum.Archives) != 4 || !sum.Complete || sum.Shard.AlreadySealed || sum.Source != src || sum.Command != "seal" {
 		t.Errorf("seal summary: %s", r.stdout)
 	}
 	for i, a := range sum.Archives {
-		if a.Path != members(base, 4)[i] || a.Parts == 0 || a.StoredBytes == 0 || a.Bytes <= a.StoredBytes {
+		if a.Path != members(base, 4)[i] || a.Parts == 0 || a.PayloadBytes == 0 || a.Bytes <= a.PayloadBytes {
 			t.Errorf("seal summary, archive %d: %+v", i, a)
 		}
 	}
@@ -134,7 +135,9 @@ func TestShardSealIsAnOrdinarySet(t *testing.T) {
 	}
 
 	r = runBin(t, "seal", base, "--json", "-")
-	if r.code != 0 || !strings.Contains(r.stderr, "already sealed") || !strings.Contains(r.stdout, `"already_sealed": true`) {
+	var again sealJSON
+	json.Unmarshal([]byte(lastLine(r.stdout)), &again)
+	if r.code != 0 || !strings.Contains(r.stderr, "already sealed") || !again.Shard.AlreadySealed || !again.Complete {
 		t.Errorf("second seal: exit %d: %s %s", r.code, r.stderr, r.stdout)
 	}
 }
@@ -258,6 +261,16 @@ func shardFiles(t *testing.T, dir string) map[string]int64 {
 	return out
 }
 
+// sealJSON is what the tests read of seal's --json summary.
+type sealJSON struct {
+	Command  string
+	Source   string
+	Files    int64
+	Complete bool
+	Archives []jsonl.Archive
+	Shard    sealInfo
+}
+
 func TestSealNothing(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "p")
 	if r := runBin(t, "seal", base); r.code != 1 || !strings.Contains(r.stderr, "no shards") {
@@ -281,8 +294,8 @@ func TestShardsAsPlainProcesses(t *testing.T) {
 	if r := runBin(t, "check", "-d", src, base); r.code != 0 {
 		t.Errorf("check: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
-	var sum sealSummary
-	if b, err := os.ReadFile(base + ".json"); err != nil || json.Unmarshal(b, &sum) != nil || !sum.CompleteStore || len(sum.Shards) != 4 {
+	var sum sealJSON
+	if b, err := os.ReadFile(base + ".json"); err != nil || json.Unmarshal(b, &sum) != nil || !sum.Complete || len(sum.Shard.Shards) != 4 {
 		t.Errorf("seal --json %s.json: %v %+v", base, err, sum)
 	}
 }

@@ -72,10 +72,7 @@ type sealShard struct {
 }
 
 func runSeal(c *cli.Context) error {
-	args, err := interspersed(c)
-	if err != nil {
-		return err
-	}
+	args := c.Args().Slice()
 	if len(args) != 1 {
 		return usagef("seal needs ARCHIVE_BASE (got %d arguments)", len(args))
 	}

@@ -115,12 +115,12 @@ func newApp() *cli.App {
 			"130 interrupted.",
 		Commands: []*cli.Command{
 			createCommand(),
-			sealCommand(),
 			unpackCommand(),
 			checkCommand(),
 			verifyCommand(),
 			lsCommand(),
 			catCommand(),
+			sealCommand(),
 			mountCommand(),
 			benchCommand(),
 			versionCommand(),

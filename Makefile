@@ -85,6 +85,8 @@ fuzz: deps
 	go test ./archive/ -run='^$$' -fuzz=FuzzParseIndex -fuzztime=2m
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseJournal -fuzztime=2m
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseLock -fuzztime=2m
+	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseShardRecord -fuzztime=2m
+	go test ./shard/ -run='^$$' -fuzz=FuzzParseRecord -fuzztime=2m
 	go test ./shellquote/ -run='^$$' -fuzz=FuzzQuote -fuzztime=1m
 	go test ./archive/ -run='^$$' -fuzz=FuzzSideIndex -fuzztime=2m
 	go test ./h5sink/ -run='^$$' -fuzz=FuzzProbeAnswers -fuzztime=2m

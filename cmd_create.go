@@ -99,6 +99,7 @@ func createFlags() []cli.Flag {
 			Usage: "archive what symlinks point to (loops are detected and skipped), e.g. --follow-symlinks"},
 		&cli.BoolFlag{Name: "skip-unreadable",
 			Usage: "list unreadable or changing files in the summary instead of failing (exit status stays 1), e.g. --skip-unreadable"},
+		shardFlag,
 	}
 }
 
@@ -125,6 +126,13 @@ func runCreate(c *cli.Context) error {
 	o, err := parseCreate(c)
 	if err != nil {
 		return err
+	}
+	if c.String("shard") != "" {
+		r, err := parseShard(c, o)
+		if err != nil {
+			return err
+		}
+		return r.run(c)
 	}
 	return create(c, o)
 }

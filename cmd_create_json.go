@@ -32,6 +32,7 @@ type summaryFile struct {
 	replace bool           // an older summary (or, with --force, another file) is there
 	ready   bool           // prepared: publish renames it
 	sum     *jsonl.Summary // for stdout, written by publish
+	shard   any            // create --shard: what the shard is, in every summary it writes
 	say     func(string)
 }
 
@@ -52,7 +53,7 @@ func openSummary(o *createOptions, say func(string)) (*summaryFile, error) {
 	switch {
 	case archive.IsArchiveName(name) || archive.IsTempName(name) || strings.HasSuffix(name, ".hdf5vault-lock") || strings.HasSuffix(name, ".hdf5vault-commit"):
 		return nil, usagef("--json %s: that is an archive's (or its temporary file's) name, not a summary's; give a .json path", p)
-	case setwriter.Inside(filepath.Dir(p), o.src):
+	case o.src != "" && setwriter.Inside(filepath.Dir(p), o.src): // seal has no source
 		return nil, usagef("--json %s lies inside the source %s: it would replace or add a source file; write it elsewhere", p, o.src)
 	}
 	if fi, err := os.Stat(filepath.Dir(p)); err != nil || !fi.IsDir() {
@@ -118,6 +119,9 @@ func (s *summaryFile) status() pipeline.Progress {
 
 // prepare writes and syncs the summary under its temporary name.
 func (s *summaryFile) prepare(sum *jsonl.Summary) error {
+	if s.shard != nil {
+		sum.Shard = s.shard
+	}
 	if s.path == "" {
 		s.sum = sum
 		return nil
@@ -177,6 +181,7 @@ func (s *summaryFile) fail(ctx context.Context, o *createOptions, res *pipeline.
 	sum := createSummary(o, res, nil, nil)
 	sum.Failed = append(sum.Failed, failedFile(runErr)...)
 	sum.Finish(o.start, time.Now(), runErr, exitStatus(runErr, ctx.Err() != nil))
+	sum.Shard = s.shard
 	if s.lines != nil {
 		s.emit(sum, runErr)
 		return

@@ -120,6 +120,7 @@ func newApp() *cli.App {
 			verifyCommand(),
 			lsCommand(),
 			catCommand(),
+			sealCommand(),
 			mountCommand(),
 			benchCommand(),
 			versionCommand(),

@@ -88,6 +88,27 @@ done:
 	return f;
 }
 
+hid_t hv_fopen_rw(const char *path, char *err) {
+	QUIET();
+	hid_t fapl = -1, f = -1;
+	if ((fapl = H5Pcreate(H5P_FILE_ACCESS)) < 0) { seterr(err, "H5Pcreate"); goto done; }
+	if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) { seterr(err, "H5Pset_fclose_degree"); goto done; }
+	// The same format bounds as hv_fcreate: what is added stays readable by 1.8.
+	if (H5Pset_libver_bounds(fapl, H5F_LIBVER_EARLIEST, H5F_LIBVER_V18) < 0) { seterr(err, "H5Pset_libver_bounds"); goto done; }
+	if ((f = H5Fopen(path, H5F_ACC_RDWR, fapl)) < 0) seterr(err, "H5Fopen");
+done:
+	closeid(fapl);
+	return f;
+}
+
+int hv_unlink(hid_t loc, const char *name, char *err) {
+	QUIET();
+	htri_t there = H5Lexists(loc, name, H5P_DEFAULT);
+	if (there < 0) { seterr(err, "H5Lexists"); return -1; }
+	if (there > 0 && H5Ldelete(loc, name, H5P_DEFAULT) < 0) { seterr(err, "H5Ldelete"); return -1; }
+	return 0;
+}
+
 int hv_fclose(hid_t f, char *err) {
 	QUIET();
 	if (H5Fclose(f) < 0) { seterr(err, "H5Fclose"); return -1; }
@@ -127,6 +148,10 @@ static hid_t vlen_utf8(char *err) {
 }
 
 static int put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, hid_t space, const void *val, char *err) {
+	// A reopened file (seal) may hold the attribute already: replace it.
+	htri_t there = H5Aexists(loc, name);
+	if (there < 0) { seterr(err, "H5Aexists"); return -1; }
+	if (there > 0 && H5Adelete(loc, name) < 0) { seterr(err, "H5Adelete"); return -1; }
 	hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
 	if (a < 0) { seterr(err, "H5Acreate2"); return -1; }
 	int rc = 0;

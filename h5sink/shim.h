@@ -34,6 +34,8 @@ typedef struct {
 
 hid_t hv_fcreate(const char *path, const hv_fopts *o, char *err);
 hid_t hv_fopen(const char *path, char *err);
+hid_t hv_fopen_rw(const char *path, char *err); // for seal: adds the indexes to a shard's file
+int hv_unlink(hid_t loc, const char *name, char *err); // removes the link name if present
 int hv_fclose(hid_t f, char *err);
 int hv_fflush(hid_t f, char *err);
 

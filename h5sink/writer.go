@@ -358,3 +358,53 @@ func (w *Writer) Abort() error {
 	}
 	return nil
 }
+
+// Reopen opens an archive file a shard finished (create --shard) to add
+// what only the whole set knows: the side index and the root attributes
+// with the JSON index, through Put and Finish as for a new file. A side
+// index an interrupted earlier Reopen left is removed first, so sealing
+// again is safe.
+func Reopen(path string) (*Writer, error) {
+	cpath, free := cstr(path)
+	defer free()
+	var e errBuf
+	libMu.Lock()
+	id := C.hv_fopen_rw(cpath, e.ptr())
+	libMu.Unlock()
+	if id < 0 {
+		return nil, fmt.Errorf("h5sink: reopen %s: %w", path, e.err())
+	}
+	w := &Writer{path: path, file: id, groups: make(map[string]C.hid_t)}
+	fail := func(err error) (*Writer, error) {
+		w.done = true
+		w.closeHDF5()
+		if w.fd != nil {
+			w.fd.Close()
+		}
+		return nil, fmt.Errorf("h5sink: reopen %s: %w", path, err)
+	}
+	if C.hv_wctx_init(&w.ctx, e.ptr()) < 0 {
+		return fail(e.err())
+	}
+	cname, freeName := cstr(archive.SideIndexName)
+	defer freeName()
+	if C.hv_unlink(id, cname, e.ptr()) < 0 {
+		return fail(e.err())
+	}
+	fd, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return fail(err)
+	}
+	w.fd = fd
+	return w, nil
+}
+
+// Close finishes a reopened file without removing it when it cannot be
+// finished (Abort would remove a shard's work).
+func (w *Writer) Close() {
+	w.done = true
+	w.closeHDF5()
+	if w.fd != nil {
+		w.fd.Close()
+	}
+}

@@ -53,6 +53,7 @@ type Summary struct {
 	PeakBufferedBytes int64    `json:"peak_buffered_bytes,omitempty"`
 	Walk              *Walk    `json:"walk,omitempty"` // create, check: what the directory walk left out
 	Notes             []string `json:"notes,omitempty"`
+	Shard             any      `json:"shard,omitempty"` // create --shard: which shard and its files; seal: the shards it sealed
 
 	Complete bool      `json:"complete"` // the command did its whole job: nothing failed, damaged or different
 	ExitCode int       `json:"exit_code"`

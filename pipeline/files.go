@@ -100,19 +100,34 @@ func (l *fileList) stored(res *Result) ([]*fileRec, error) {
 	return live, nil
 }
 
-// indexes encodes the set's two indexes from the sorted records: the side
-// index and the JSON, one file at a time (no second copy of the whole
-// index as Go structures).
+// indexes encodes the set's two indexes from the sorted records.
 func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err error) {
+	var e archive.Entry
+	return Indexes(len(recs), func(i int) *archive.Entry {
+		e = recs[i].entry()
+		return &e
+	}, members, chunk)
+}
+
+func (f *fileRec) entry() archive.Entry {
+	return archive.Entry{Path: f.Rel, Size: f.Size, MtimeNs: f.mtimeNs, Mode: f.mode, Checksum: f.sum, Parts: f.parts}
+}
+
+// Indexes encodes a set's two indexes, the side index and the JSON, from n
+// entries given in ascending path order by entry(i), one file at a time (no
+// second copy of the whole index as Go structures). The entry returned may
+// be reused by the next call. Seal builds a sharded set's indexes with it.
+func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) (side, info []byte, err error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
 	parts := make([]archive.Part, 0, 1)
-	for i, f := range recs {
+	for i := range n {
+		e := entry(i)
 		parts = parts[:0]
-		for k, p := range f.parts {
-			parts = append(parts, jsonPart(f, k, p))
+		for k, p := range e.Parts {
+			parts = append(parts, jsonPart(e.Path, k, len(e.Parts), p))
 		}
-		if err := archive.AppendIndexEntry(&b, i == 0, f.Rel, parts); err != nil {
+		if err := archive.AppendIndexEntry(&b, i == 0, e.Path, parts); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -120,12 +135,7 @@ func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err 
 	info = b.Bytes()
 	h := archive.SideHeader{Members: members, ChunkSize: chunk, InfoSum: xxh3.Hash(info)}
 	rand.Read(h.SetID[:])
-	var e archive.Entry
-	side, err = archive.EncodeSideIndex(h, len(recs), func(i int) *archive.Entry {
-		f := recs[i]
-		e = archive.Entry{Path: f.Rel, Size: f.Size, MtimeNs: f.mtimeNs, Mode: f.mode, Checksum: f.sum, Parts: f.parts}
-		return &e
-	})
+	side, err = archive.EncodeSideIndex(h, n, entry)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -134,9 +144,9 @@ func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err 
 
 // jsonPart is part k of f as the JSON index spells it: the original's
 // keys only. What our readers need besides is in the side index.
-func jsonPart(f *fileRec, k int, p archive.SidePart) archive.Part {
-	jp := archive.Part{ArchiveNumber: p.Archive, Dataset: archive.DatasetName(f.Rel, k, f.nparts, p.Compressed)}
-	if f.nparts > 1 {
+func jsonPart(rel string, k, nparts int, p archive.SidePart) archive.Part {
+	jp := archive.Part{ArchiveNumber: p.Archive, Dataset: archive.DatasetName(rel, k, nparts, p.Compressed)}
+	if nparts > 1 {
 		jp.Chunk = archive.Ptr(k)
 	}
 	if p.Compressed {

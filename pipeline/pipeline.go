@@ -34,6 +34,16 @@ type Config struct {
 	Writers []archive.Writer
 	Root    archive.RootAttrs // Description, Version, ChunkSize; numbers and Info are filled in
 
+	// A shard of a set written by several runs (create --shard): Select
+	// keeps the walked files this run stores (nil: all), FirstArchive is the
+	// set's number of Writers[0] and Members the set's size (0: len(Writers)).
+	// With Deferred the writers are finished without either index, and
+	// Result.Entries carries this run's part of it for whoever seals the set.
+	Select       func(walker.Entry) bool
+	FirstArchive int
+	Members      int
+	Deferred     bool
+
 	SkipUnreadable bool
 	Progress       Progress                        // nil: none
 	Open           func(path string) (File, error) // nil: os.Open
@@ -55,8 +65,9 @@ type Result struct {
 	RawBytes    int64
 	StoredBytes int64
 	Archives    []ArchiveStats
-	Unreadable  []walker.Skip // walk and read failures listed because of SkipUnreadable
-	HighWater   int64         // the buffer pool's peak
+	Unreadable  []walker.Skip   // walk and read failures listed because of SkipUnreadable
+	HighWater   int64           // the buffer pool's peak
+	Entries     []archive.Entry // Deferred: the stored files in path order
 }
 
 // ArchiveStats is one archive file's share.
@@ -100,6 +111,12 @@ func (c *Config) defaults() {
 	}
 	if c.Open == nil {
 		c.Open = func(p string) (File, error) { return os.Open(p) }
+	}
+	if c.Members <= 0 {
+		c.Members = len(c.Writers)
+	}
+	if c.Select == nil {
+		c.Select = func(walker.Entry) bool { return true }
 	}
 	c.Walk.SkipUnreadable = c.SkipUnreadable
 }
@@ -195,6 +212,9 @@ func (r *run) drain(parts chan *part, toWriter []chan *part) {
 // walk streams the tree into entries, each file as one record.
 func (r *run) walk(ctx context.Context, entries chan<- *fileRec) error {
 	st, err := walker.Walk(ctx, r.cfg.Source, r.cfg.Walk, func(e walker.Entry) error {
+		if !r.cfg.Select(e) {
+			return nil
+		}
 		f := r.files.add(e, r.cfg.ChunkSize)
 		select {
 		case entries <- f:
@@ -220,6 +240,9 @@ func (r *run) startScan(ctx context.Context, g *errgroup.Group) (stop func()) {
 	var files, bytes int64
 	g.Go(func() error {
 		walker.Walk(sctx, r.cfg.Source, o, func(e walker.Entry) error {
+			if !r.cfg.Select(e) {
+				return sctx.Err()
+			}
 			files++
 			bytes += e.Size
 			if files%1000 == 0 {
@@ -248,7 +271,10 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	side, info, err := indexes(recs, len(r.cfg.Writers), r.cfg.ChunkSize)
+	if r.cfg.Deferred {
+		return r.finishDeferred(ctx, recs)
+	}
+	side, info, err := indexes(recs, r.cfg.Members, r.cfg.ChunkSize)
 	if err != nil {
 		return nil, fmt.Errorf("index: %w", err)
 	}
@@ -266,11 +292,8 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	text := unsafe.String(unsafe.SliceData(info), len(info))
 	g, _ := errgroup.WithContext(ctx)
 	for i, w := range r.cfg.Writers {
-		root := r.cfg.Root
-		root.NumFiles, root.FileNumber, root.Info = len(r.cfg.Writers), i, text
-		if root.ChunkSize == 0 {
-			root.ChunkSize = r.cfg.ChunkSize
-		}
+		root := r.rootAttrs(i)
+		root.Info = text
 		g.Go(func() error {
 			if _, err := w.Put(archive.SideIndexName, side, archive.DatasetAttrs{Compression: archive.MethodNone}); err != nil {
 				return fmt.Errorf("archive file %d: side index: %w", i, err)
@@ -283,6 +306,32 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
+	}
+	return r.res, ctx.Err()
+}
+
+func (r *run) rootAttrs(i int) archive.RootAttrs {
+	root := r.cfg.Root
+	root.NumFiles, root.FileNumber = r.cfg.Members, r.cfg.FirstArchive+i
+	if root.ChunkSize == 0 {
+		root.ChunkSize = r.cfg.ChunkSize
+	}
+	return root
+}
+
+// finishDeferred finishes the writers of a shard without the indexes,
+// which are written when the set is sealed, and hands its entries back.
+func (r *run) finishDeferred(ctx context.Context, recs []*fileRec) (*Result, error) {
+	r.res.HighWater = r.pool.HighWater()
+	r.res.Entries = make([]archive.Entry, len(recs))
+	for i, f := range recs {
+		r.res.Entries[i] = f.entry()
+	}
+	r.files = nil
+	for i, w := range r.cfg.Writers {
+		if err := w.Finish(r.rootAttrs(i)); err != nil {
+			return nil, fmt.Errorf("archive file %d: %w", r.cfg.FirstArchive+i, err)
+		}
 	}
 	return r.res, ctx.Err()
 }

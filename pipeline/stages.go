@@ -212,7 +212,7 @@ func attrsOf(p *part) archive.DatasetAttrs {
 func (r *run) record(n int, p *part, off int64) {
 	f := p.file
 	size := r.partLen(f, p.k)
-	f.parts[p.k] = archive.SidePart{Archive: n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
+	f.parts[p.k] = archive.SidePart{Archive: r.cfg.FirstArchive + n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
 	r.res.Archives[n].Parts++ // only this writer's goroutine touches entry n
 	r.res.Archives[n].Stored += int64(len(p.payload))
 	r.cfg.Progress.Stored(size)

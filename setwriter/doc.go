@@ -13,4 +13,10 @@
 // last. While a journal exists, readers of the base (Settle) and the next
 // create finish the commit, or undo it when it cannot be finished, so a
 // SIGKILL at any instant leaves the old set, the new set, or nothing.
+//
+// A set may also be written by shards (OpenShard: create --shard K/N), each
+// its own members under temporary names, with a record
+// (.BASE.shard-K.hdf5vault-shard) that keeps them from the stale-file sweep
+// until seal (OpenSeal) checks every shard, adopts their files and commits
+// them with the same journal, each member under its shard's token.
 package setwriter

@@ -4,10 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -19,10 +19,13 @@ import (
 // temporary names during the commit). Every other name derives from the
 // final names and the token, so a journal cannot point anywhere else.
 type journal struct {
-	Base  string   `json:"base"`
-	Token string   `json:"token"` // of the run that commits: "<host>-<pid>-<random>"
-	New   []string `json:"new"`   // final names of the new members
-	Old   []string `json:"old"`   // final names of the members being replaced
+	Base  string `json:"base"`
+	Token string `json:"token"` // of the run that commits: "<host>-<pid>-<random>"
+	// Tokens, when set (seal), are each new member's temporary-name token:
+	// the shard's that wrote it.
+	Tokens []string `json:"tokens,omitempty"`
+	New    []string `json:"new"` // final names of the new members
+	Old    []string `json:"old"` // final names of the members being replaced
 
 	dir string
 }
@@ -33,6 +36,9 @@ func journalPath(dir, base string) string { return filepath.Join(dir, "."+base+"
 
 func (j *journal) path(name string) string { return filepath.Join(j.dir, name) }
 func (j *journal) temp(final string) string {
+	if i := slices.Index(j.New, final); i >= 0 && len(j.Tokens) == len(j.New) {
+		return archive.TempName(j.path(final), j.Tokens[i])
+	}
 	return archive.TempName(j.path(final), j.Token)
 }
 func (j *journal) aside(final string) string {
@@ -58,6 +64,14 @@ func parseJournal(b []byte) (*journal, error) {
 	if len(j.New) == 0 {
 		return nil, errors.New("no new members")
 	}
+	if len(j.Tokens) != 0 && len(j.Tokens) != len(j.New) {
+		return nil, fmt.Errorf("%d tokens for %d new members", len(j.Tokens), len(j.New))
+	}
+	for _, t := range j.Tokens {
+		if _, _, ok := tempfile.ParseToken(t); !ok {
+			return nil, fmt.Errorf("bad token %q", t)
+		}
+	}
 	for _, names := range [][]string{j.New, j.Old} {
 		for _, n := range names {
 			if !isMemberName(j.Base, n) {
@@ -76,14 +90,9 @@ func isMemberName(base, name string) bool {
 
 func readJournal(dir, base string) (*journal, error) {
 	p := journalPath(dir, base)
-	f, err := os.Open(p)
+	b, err := readCapped(p, maxJournal, "commit journal")
 	if err != nil {
 		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxJournal+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", p, err)
 	}
 	j, err := parseJournal(b)
 	if err != nil {

@@ -30,13 +30,16 @@ type Set struct {
 	Final []string // final paths, by archive number
 	Temp  []string // temporary paths, by archive number
 
-	opts    Options
-	token   string
-	dirFI   fs.FileInfo
-	lock    string   // lock file path while held
-	old     []string // names of the existing set's members that this run replaces
-	writers []archive.Writer
-	pending bool // a commit journal is left for the next command: keep the temporary files
+	opts      Options
+	token     string
+	dirFI     fs.FileInfo
+	lock      string   // lock file path while held
+	locks     []string // seal: the shards' locks while held
+	tokens    []string // seal: the token of each member's temporary name (its shard's)
+	committed func()   // seal: run after the commit, before the locks go
+	old       []string // names of the existing set's members that this run replaces
+	writers   []archive.Writer
+	pending   bool // a commit journal is left for the next command: keep the temporary files
 }
 
 // Write runs a set's whole life: Open, open a writer per file, fn (which
@@ -65,6 +68,22 @@ func Write(o Options, open func(path string) (archive.Writer, error), fn func(*S
 // left unfinished, removes stale temporary files in the directory, and
 // refuses (before any work) what the run must not replace.
 func Open(o Options) (*Set, error) {
+	s, err := newSet(o)
+	if err != nil {
+		return nil, err
+	}
+	if s.lock, err = acquireLock(s.Dir, s.Base, o.Note); err != nil {
+		return nil, err
+	}
+	if err := s.prepare(); err != nil {
+		s.release()
+		return nil, err
+	}
+	return s, nil
+}
+
+// newSet names the set's files; it takes nothing yet.
+func newSet(o Options) (*Set, error) {
 	if o.Note == nil {
 		o.Note = func(string) {}
 	}
@@ -88,13 +107,6 @@ func Open(o Options) (*Set, error) {
 		final := filepath.Join(dir, archive.FileName(name, n, o.Writers, o.Zip))
 		s.Final = append(s.Final, final)
 		s.Temp = append(s.Temp, archive.TempName(final, s.token))
-	}
-	if s.lock, err = acquireLock(dir, name, o.Note); err != nil {
-		return nil, err
-	}
-	if err := s.prepare(); err != nil {
-		s.release()
-		return nil, err
 	}
 	return s, nil
 }
@@ -121,8 +133,9 @@ func (s *Set) prepare() error {
 	return s.checkNames(names)
 }
 
-// pendingTokens are the tokens of unfinished commits in dir (of any base):
-// their temporary files are the commit's to finish, not stale.
+// pendingTokens are the tokens of unfinished commits in dir (of any base),
+// whose temporary files are the commit's to finish, and of finished shards
+// waiting for seal: not stale.
 func pendingTokens(dir string) (map[string]bool, error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
@@ -134,9 +147,13 @@ func pendingTokens(dir string) (map[string]bool, error) {
 		if base, ok := strings.CutSuffix(strings.TrimPrefix(n, "."), ".hdf5vault-commit"); ok && strings.HasPrefix(n, ".") {
 			if j, err := readJournal(dir, base); err == nil {
 				keep[j.Token] = true
+				for _, t := range j.Tokens {
+					keep[t] = true
+				}
 			}
 		}
 	}
+	shardTokens(dir, keep)
 	return keep, nil
 }
 
@@ -183,13 +200,16 @@ func (s *Set) Commit() error {
 		return err
 	}
 	s.writers = nil // committed: nothing left to abort
+	if s.committed != nil {
+		s.committed()
+	}
 	s.release()
 	return nil
 }
 
 // commit writes the journal and applies it, undoing it if it cannot finish.
 func (s *Set) commit() error {
-	j := &journal{Base: s.Base, Token: s.token, Old: s.old, dir: s.Dir}
+	j := &journal{Base: s.Base, Token: s.token, Tokens: s.tokens, Old: s.old, dir: s.Dir}
 	for _, f := range s.Final {
 		j.New = append(j.New, filepath.Base(f))
 	}
@@ -233,7 +253,8 @@ func (s *Set) Abort() {
 		w.Abort()
 	}
 	s.writers = nil
-	if s.lock == "" {
+	if s.lock == "" || s.tokens != nil { // a seal's temporary files are the shards'
+		s.release()
 		return
 	}
 	for _, t := range s.Temp {
@@ -243,6 +264,10 @@ func (s *Set) Abort() {
 }
 
 func (s *Set) release() {
+	for _, l := range s.locks {
+		os.Remove(l)
+	}
+	s.locks = nil
 	if s.lock != "" {
 		os.Remove(s.lock)
 		s.lock = ""

@@ -171,11 +171,26 @@ const (
 // MaxSegment and MaxPath bytes. Separators are "/" only: a backslash is an
 // ordinary byte of a POSIX name, and the original archives it as such.
 func CleanRel(rel string) error {
+	return cleanPath(rel, MaxSegment, MaxPath)
+}
+
+// datasetSuffix is the most a dataset name adds to its file's path: the
+// part suffix (PartSep and up to ten digits) and ".blosc2".
+const datasetSuffix = len(PartSep) + 10 + len(".blosc2")
+
+// CleanDataset is CleanRel for a dataset name, which is its file's path
+// plus a suffix (DatasetName): a file of 255 bytes stored compressed has
+// a dataset name of 262.
+func CleanDataset(name string) error {
+	return cleanPath(name, MaxSegment+datasetSuffix, MaxPath+datasetSuffix)
+}
+
+func cleanPath(rel string, maxSegment, maxPath int) error {
 	switch {
 	case rel == "":
 		return fmt.Errorf("empty path")
-	case len(rel) > MaxPath:
-		return fmt.Errorf("path %.80q... is %d bytes long, longer than any file system allows (%d)", rel, len(rel), MaxPath)
+	case len(rel) > maxPath:
+		return fmt.Errorf("path %.80q... is %d bytes long, longer than any file system allows (%d)", rel, len(rel), maxPath)
 	case strings.ContainsRune(rel, 0):
 		return fmt.Errorf("path %q contains NUL", rel)
 	case strings.HasPrefix(rel, "/"):
@@ -185,8 +200,8 @@ func CleanRel(rel string) error {
 		if seg == "" || seg == "." || seg == ".." {
 			return fmt.Errorf("path %q has an unsafe segment %q", rel, seg)
 		}
-		if len(seg) > MaxSegment {
-			return fmt.Errorf("path %.80q... has a name of %d bytes, longer than any file system allows (%d)", rel, len(seg), MaxSegment)
+		if len(seg) > maxSegment {
+			return fmt.Errorf("path %.80q... has a name of %d bytes, longer than any file system allows (%d)", rel, len(seg), maxSegment)
 		}
 	}
 	if path.Clean(rel) != rel {

@@ -82,7 +82,7 @@ func (w *Writer) Put(dataset string, payload []byte, a archive.DatasetAttrs) (in
 }
 
 func (w *Writer) put(dataset string, payload []byte, a archive.DatasetAttrs) (int64, error) {
-	if err := archive.CleanRel(dataset); err != nil {
+	if err := archive.CleanDataset(dataset); err != nil {
 		return -1, err
 	}
 	if a.Compression == "" {

@@ -219,8 +219,10 @@ func (r *Reader) member(dataset string) (*zip.File, error) {
 	return m, nil
 }
 
+// errorf names the file and member; a %w in format keeps the error's kind
+// (a truncation, an errno) for the caller to decide on.
 func (r *Reader) errorf(dataset, format string, a ...any) error {
-	return fmt.Errorf("zipsink: %s: member %q: %s", r.path, dataset, fmt.Sprintf(format, a...))
+	return fmt.Errorf("zipsink: %s: member %q: "+format, append([]any{r.path, dataset}, a...)...)
 }
 
 // ReadPayload appends a member's bytes to dst. Every read of a member checks
@@ -251,10 +253,10 @@ func (r *Reader) read(m *zip.File, dst []byte) ([]byte, error) {
 	n := len(dst)
 	dst, err = archive.ReadPayloadAt(r.f, r.size, off, size, dst)
 	if err != nil {
-		return dst, r.errorf(m.Name, "%v", err)
+		return dst, r.errorf(m.Name, "%w", err)
 	}
 	if got := crc32.ChecksumIEEE(dst[n:]); got != m.CRC32 {
-		return dst[:n], r.errorf(m.Name, "CRC-32 %08x, the directory says %08x: damaged archive", got, m.CRC32)
+		return dst[:n], r.errorf(m.Name, "CRC-32 %08x, the directory says %08x: %w", got, m.CRC32, archive.ErrChecksum)
 	}
 	return dst, nil
 }

@@ -93,14 +93,32 @@ func NumParts(size, chunkSize int64) int {
 // Stem is the unpack directory name of an archive file: its name without the
 // extension and, for a member of a set, without the _<n> suffix.
 func Stem(file string, setMember bool) string {
-	b := filepath.Base(file)
-	b = strings.TrimSuffix(strings.TrimSuffix(b, ".h5"), ".zip")
 	if setMember {
-		if i := strings.LastIndexByte(b, '_'); i > 0 && isDigits(b[i+1:]) {
-			b = b[:i]
-		}
+		base, _, _ := SplitMember(file)
+		return base
 	}
-	return b
+	return trimExt(filepath.Base(file))
+}
+
+// SplitMember is the one reading of a member's name: BASE_<n>.h5 (or .zip)
+// is (BASE, n, true); any other name is (the name without its extension,
+// 0, false), the only member of a set of one. n is -1 when its digits
+// overflow an int.
+func SplitMember(file string) (base string, n int, numbered bool) {
+	b := trimExt(filepath.Base(file))
+	i := strings.LastIndexByte(b, '_')
+	if i <= 0 || !isDigits(b[i+1:]) {
+		return b, 0, false
+	}
+	n, err := strconv.Atoi(b[i+1:])
+	if err != nil {
+		n = -1
+	}
+	return b[:i], n, true
+}
+
+func trimExt(name string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(name, ".h5"), ".zip")
 }
 
 func isDigits(s string) bool {

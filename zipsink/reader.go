@@ -8,9 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -126,11 +123,8 @@ func (r *Reader) deriveFileNumber(lx loose) int {
 		return best
 	}
 	// No dataset here is in the index: fall back to the file's name.
-	base := strings.TrimSuffix(filepath.Base(r.path), ".zip")
-	if i := strings.LastIndexByte(base, '_'); i >= 0 {
-		if n, err := strconv.Atoi(base[i+1:]); err == nil && n >= 0 && n < r.root.NumFiles {
-			return n
-		}
+	if _, n, numbered := archive.SplitMember(r.path); numbered && n >= 0 && n < r.root.NumFiles {
+		return n
 	}
 	return 0
 }

@@ -43,37 +43,3 @@ func TestLongestNameCompressedAndSplit(t *testing.T) {
 		sameTree(t, sourceFiles(t, filepath.Join(dest, "set")), files)
 	}
 }
-
-// TestDatasetNameClashNeedsTwoWriters: "x" stored compressed and a raw
-// "x.blosc2" would both be dataset x.blosc2. Two writers keep them in
-// different archive files; one writer cannot, and create says so, naming
-// both files and the fix, and leaves nothing behind.
-func TestDatasetNameClashNeedsTwoWriters(t *testing.T) {
-	t.Parallel()
-	src := filepath.Join(t.TempDir(), "src")
-	files := map[string][]byte{
-		"d/x":        bytes.Repeat([]byte("compressible "), 2000),
-		"d/x.blosc2": {0x8f, 0x01, 0x77}, // too short to compress: stored raw
-	}
-	for rel, b := range files {
-		p := filepath.Join(src, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := t.TempDir()
-	msg, code := run(t, "create", "-q", "-w", "1", src, filepath.Join(out, "one"))
-	if code != 1 || !strings.Contains(msg, "equals that of") || !strings.Contains(msg, filepath.Join(src, "d", "x")) ||
-		!strings.Contains(msg, `"d/x.blosc2"`) || !strings.Contains(msg, "-w") {
-		t.Errorf("-w 1: exit %d, want 1 and an error naming both files and -w:\n%s", code, msg)
-	}
-	if left := listDir(t, out); len(left) != 0 {
-		t.Errorf("-w 1 left %v", left)
-	}
-	mustRun(t, "create", "-q", "-w", "2", src, filepath.Join(out, "two"))
-	mustRun(t, "unpack", "-d", filepath.Join(out, "restore"), filepath.Join(out, "two"))
-	sameTree(t, sourceFiles(t, filepath.Join(out, "restore", "two")), files)
-}

@@ -299,19 +299,28 @@ func (c suite) missing(t *testing.T) {
 	}
 }
 
-// badNames: names no reader could take back are refused, and so is a
-// second dataset of the same name; the writer stays usable.
-func (c suite) badNames(t *testing.T) {
+var none = archive.DatasetAttrs{Compression: archive.MethodNone}
+
+// started is a new archive being written, holding one dataset, a/b.bin.
+func (c suite) started(t *testing.T) (string, archive.Writer) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "x.arc")
 	w, err := c.newWriter(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Abort()
-	none := archive.DatasetAttrs{Compression: archive.MethodNone}
 	if _, err := w.Put("a/b.bin", []byte("data"), none); err != nil {
+		w.Abort()
 		t.Fatal(err)
 	}
+	return path, w
+}
+
+// badNames: names no reader could take back are refused, and so is a
+// second dataset of the same name; the writer stays usable.
+func (c suite) badNames(t *testing.T) {
+	_, w := c.started(t)
+	defer w.Abort()
 	for _, name := range []string{"", "/abs", "a//b", "a/../b", "a/", "./a", "a\x00b", "a/b.bin", strings.Repeat("n", 300)} {
 		if _, err := w.Put(name, []byte("x"), none); err == nil {
 			t.Errorf("Put(%q) succeeded", name)
@@ -342,15 +351,7 @@ func (c suite) createRefusesExisting(t *testing.T) {
 // abort: Abort removes the file, after a failed Put too, and the writer
 // takes nothing afterwards.
 func (c suite) abort(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "x.arc")
-	w, err := c.newWriter(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	none := archive.DatasetAttrs{Compression: archive.MethodNone}
-	if _, err := w.Put("a/b.bin", []byte("data"), none); err != nil {
-		t.Fatal(err)
-	}
+	path, w := c.started(t)
 	if _, err := w.Put("a/b.bin", []byte("data"), none); err == nil {
 		t.Error("second Put of the same dataset succeeded")
 	}

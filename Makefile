@@ -16,7 +16,9 @@ BIN := bin/hdf5vault
 
 # Every go test run gets a generous timeout: the root package's tests build
 # the binary and run it hundreds of times, several minutes on a loaded machine.
-TEST_FLAGS := -timeout 30m
+# Those tests mostly wait for the processes they start (fsync, exec, the
+# probe child): four at a time keep two cores busy.
+TEST_FLAGS := -timeout 30m -parallel 4
 # The packages with goroutines of their own, for the race detector; -short
 # keeps the slowed-down run short. blosc runs worker goroutines when Threads
 # > 1: its race run is the tests that encode and decode with 2 and more.
@@ -54,7 +56,7 @@ test: deps fmt-check
 	go vet ./...
 	go test -short $(TEST_FLAGS) ./...
 
-# Everything, unsampled: what CI runs.
+# Everything, unsampled: what CI runs (.ci/run).
 test-full: deps fmt-check
 	@echo "test-full: go vet, then every test unsampled (much longer than make test)"
 	go vet ./...

@@ -233,6 +233,21 @@ func sweepSize(t *testing.T, n int) int {
 	return n
 }
 
+// sampled keeps, under -short, the first third of each kind's cases: the
+// same cases as the first third of the full sweep.
+func sampled(cases []sweepCase, n int) []sweepCase {
+	if !testing.Short() || os.Getenv("HDF5VAULT_SWEEP") != "" {
+		return cases
+	}
+	var out []sweepCase
+	for i, c := range cases {
+		if i%n < max(1, n/3) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // checkSweep fails on every crash, hang and usage exit, and on a failure
 // whose message names neither the damaged member nor an archived file.
 func checkSweep(t *testing.T, rs []sweepResult, members []string, src string) {
@@ -284,8 +299,10 @@ func memberSizes(t *testing.T, members []string) []int64 {
 // damages a slightly different set: HDF5VAULT_SWEEP_KEEP=DIR keeps the set
 // (and its source) in DIR, HDF5VAULT_SWEEP_SET=DIR sweeps a kept one again.
 func TestBitFlipSweepOurs(t *testing.T) {
+	t.Parallel()
 	src, members := sweepSet(t)
-	rs := runSweep(t, src, members, sweepCases(1, sweepSize(t, 30), memberSizes(t, members)))
+	n := sweepSize(t, 30)
+	rs := runSweep(t, src, members, sampled(sweepCases(1, n, memberSizes(t, members)), n))
 	checkSweep(t, rs, members, src)
 }
 
@@ -309,13 +326,15 @@ func sweepSet(t *testing.T) (src string, members []string) {
 // TestBitFlipSweepOriginal damages the original tool's two-member set, whose
 // index records no offsets (every dataset is looked up in the file).
 func TestBitFlipSweepOriginal(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	var members []string
 	for _, n := range []string{"set2_0.h5", "set2_1.h5"} {
 		members = append(members, filepath.Join(fixtures, "archives", n))
 	}
 	src := filepath.Join(fixtures, "tree")
-	rs := runSweep(t, src, members, sweepCases(2, sweepSize(t, 15), memberSizes(t, members)))
+	n := sweepSize(t, 15)
+	rs := runSweep(t, src, members, sampled(sweepCases(2, n, memberSizes(t, members)), n))
 	checkSweep(t, rs, members, src)
 }
 
@@ -323,6 +342,7 @@ func TestBitFlipSweepOriginal(t *testing.T) {
 // makes libhdf5 die of SIGSEGV opening it. Every read command reports the
 // member as damaged (exit 3) instead of dying with a Go crash dump.
 func TestCrashingMetadataIsDamage(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	_, c := copySet(t, []string{filepath.Join(fixtures, "archives", "single.h5")})
 	b, err := os.ReadFile(c[0])

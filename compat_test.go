@@ -43,6 +43,7 @@ print("\n".join(manifest))
 // offsets, checksums, mtime, mode) do not disturb the original's readers:
 // its restore loop, run by h5py, rebuilds every source file.
 func TestOriginalReaderReadsOurArchives(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	base := filepath.Join(t.TempDir(), "set")
 	if r := runBin(t, "create", src, base, "-w", "3", "-s", "200000", "-q"); r.code != 0 {

@@ -295,6 +295,7 @@ func checkSideSums(t *testing.T, side []byte, members int, sums map[string][16]b
 }
 
 func TestCreateWriterCounts(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	for _, tc := range []struct {
 		w     int
@@ -338,6 +339,7 @@ func TestCreateWriterCounts(t *testing.T) {
 // (pipeline.mapMin); split at a size that is no multiple of the page size,
 // every part reads back exactly through h5py, and check passes.
 func TestCreateLargeFiles(t *testing.T) {
+	t.Parallel()
 	src := filepath.Join(t.TempDir(), "acq")
 	if _, err := bench.Generate(src, bench.FieldSpec(6, 3<<19, 3)); err != nil {
 		t.Fatal(err)
@@ -383,6 +385,7 @@ func TestCreateRawEqualsSource(t *testing.T) {
 }
 
 func TestCreateRefusesOverwriteAndForce(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	out := t.TempDir()
 	base := filepath.Join(out, "set")
@@ -428,6 +431,7 @@ func unreadableFile(t *testing.T, src string) (name string, extra []string) {
 }
 
 func TestCreateFailureLeavesNothing(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	bad, extra := unreadableFile(t, src)
 	out := t.TempDir()
@@ -537,6 +541,7 @@ func TestCreateUsageErrors(t *testing.T) {
 // TestCreateArchiveInsideSource: the set's own files are never archived, and
 // --force does not replace a file inside the source, not even an older set.
 func TestCreateArchiveInsideSource(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	base := filepath.Join(src, "odd", "self")
 	if r := runBin(t, "create", "-q", "-w", "2", src, base); r.code != 0 {

@@ -41,6 +41,7 @@ func failRead(t *testing.T) func(n int, errno syscall.Errno, args ...string) run
 }
 
 func TestReadFailureIsNotDamage(t *testing.T) {
+	t.Parallel()
 	src := filepath.Join(t.TempDir(), "src")
 	os.MkdirAll(src, 0o755)
 	const size = 300_017 // raw (incompressible) payload: read with one pread of exactly this size

@@ -17,6 +17,7 @@ import (
 )
 
 func TestCreateDictWithinCBounds(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	gen := filepath.Join(dir, "gen")
 	if _, err := bench.Generate(gen, bench.FieldSpec(1, 2<<20, 7)); err != nil {

@@ -287,6 +287,7 @@ func limited(t *testing.T, limit int64, args ...string) runResult {
 // kernel sends SIGXFSZ and write fails with EFBIG; the Go runtime does not
 // die of the signal, so create must fail cleanly naming the cause.
 func TestFaultFileSizeLimit(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	before := treeState(t, src)
 	for _, zip := range []bool{false, true} {
@@ -364,6 +365,7 @@ func smallTmpfs(t *testing.T, size string) string {
 // TestFaultDiskFull: create and unpack on a 2 MiB tmpfs fail naming "no
 // space left", and leave no archive and no truncated file under a real name.
 func TestFaultDiskFull(t *testing.T) {
+	t.Parallel()
 	src := genTree(t, 12) // 6 MiB of fields, about 3 MiB stored
 	before := treeState(t, src)
 	for _, zip := range []bool{false, true} {
@@ -656,6 +658,7 @@ func readCmds(t *testing.T, src string, set []string, catPath string, want map[s
 // flipped index byte and a missing member, for every read command, for
 // HDF5 and zip sets written by create.
 func TestFaultDamagedArchives(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	out := t.TempDir()
 	sets := map[string][]string{}
@@ -809,6 +812,7 @@ func edgeTree(t *testing.T) string {
 // unpack (byte compare) and check, as HDF5 (also read back with h5py) and
 // as zip.
 func TestFaultEdgeTrees(t *testing.T) {
+	t.Parallel()
 	src := edgeTree(t)
 	before := treeState(t, src)
 	for _, zip := range []bool{false, true} {

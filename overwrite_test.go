@@ -149,6 +149,7 @@ func otherHost(t *testing.T, args ...string) *exec.Cmd {
 // refused naming it (host and pid), and its lock, once stale, is reported
 // rather than broken: its pid cannot be checked from this host.
 func TestCreateLockAcrossHosts(t *testing.T) {
+	t.Parallel()
 	src := genTree(t, 60)
 	out := t.TempDir()
 	base := filepath.Join(out, "acq")

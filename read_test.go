@@ -113,6 +113,7 @@ func fixtureSets() []fixtureSet {
 }
 
 func TestUnpackFixtures(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	tree := sourceFiles(t, filepath.Join(fixtures, "tree"))
 	for _, fx := range fixtureSets() {
@@ -368,6 +369,7 @@ func TestLsFixture(t *testing.T) {
 }
 
 func TestCatFixture(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	tree := sourceFiles(t, filepath.Join(fixtures, "tree"))
 	set2 := filepath.Join(fixtures, "archives", "set2")
@@ -385,6 +387,7 @@ func TestCatFixture(t *testing.T) {
 }
 
 func TestSetErrors(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	arch := filepath.Join(fixtures, "archives")
 	dir := t.TempDir()
@@ -484,6 +487,7 @@ func part(dataset string, compressed bool, extra map[string]any) []map[string]an
 }
 
 func TestHostileArchivesAreRefusedBeforeWriting(t *testing.T) {
+	t.Parallel()
 	enc, err := blosc.NewEncoder(blosc.DefaultOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -659,6 +663,7 @@ func TestUnpackInterrupted(t *testing.T) {
 // checksums, modes and mtimes; unpack restores all of them, verify and
 // check compare the checksums, and damage is caught.
 func TestRoundTripOwnArchives(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	src := copyFixtureTree(t)
 	modes := map[string]os.FileMode{"tiny.txt": 0o600, "README.txt": 0o755, "odd/zeros.raw": 0o640}
@@ -804,6 +809,7 @@ func TestRoundTripOwnZip(t *testing.T) {
 // extra index keys) with a backslash in a name and a 255-byte name is read by
 // every command, and unpack restores both names exactly.
 func TestOriginalStyleNames(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	long := strings.Repeat("x", 251) + ".tif"
 	files := map[string][]byte{

@@ -71,6 +71,7 @@ func noTemps(t *testing.T, dir string) {
 }
 
 func TestUnpackKeepGoing(t *testing.T) {
+	t.Parallel()
 	src, files := plateTree(t, 30)
 	out := t.TempDir()
 	base := filepath.Join(out, "kg")
@@ -143,6 +144,7 @@ func TestUnpackKeepGoing(t *testing.T) {
 }
 
 func TestUnpackSkipExisting(t *testing.T) {
+	t.Parallel()
 	src, files := plateTree(t, 12)
 	out := t.TempDir()
 	base := filepath.Join(out, "se")
@@ -196,6 +198,7 @@ func TestUnpackSkipExisting(t *testing.T) {
 // TestUnpackSkipExistingOriginal: archives of the original record no
 // checksum; an existing file is compared with the archived bytes.
 func TestUnpackSkipExistingOriginal(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	a := filepath.Join(fixtures, "archives", "single.h5")
 	dest := filepath.Join(t.TempDir(), "dest")

@@ -67,6 +67,7 @@ func readsWell(t *testing.T, src string, set []string, catPath string, warn ...s
 // the JSON index, so a damaged JSON does not stop ls, cat, check or unpack;
 // verify still finds it (the original's readers need it) and exits 3.
 func TestSideIndexJSONNotRead(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	base := filepath.Join(t.TempDir(), "s")
 	mustRun(t, "create", "-q", "-w", "2", "-s", "200000", src, base)
@@ -80,6 +81,7 @@ func TestSideIndexJSONNotRead(t *testing.T) {
 // TestSideIndexDamagedCopy: a damaged block or header in one member's copy
 // is read from another member's; verify names the damage.
 func TestSideIndexDamagedCopy(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	base := filepath.Join(t.TempDir(), "s")
 	mustRun(t, "create", "-q", "-w", "3", "-s", "200000", src, base)
@@ -105,6 +107,7 @@ func TestSideIndexDamagedCopy(t *testing.T) {
 // other copy: the readers refuse, saying so; a damaged header makes them
 // read the JSON index instead, saying so.
 func TestSideIndexOnlyCopyDamaged(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	base := filepath.Join(t.TempDir(), "one")
 	mustRun(t, "create", "-q", "-w", "1", src, base)
@@ -149,6 +152,7 @@ func TestSideIndexForeignMember(t *testing.T) {
 // and zip, from ../shared/fixtures/hdf5vault/tree) still read, through
 // their JSON index.
 func TestReadsEarlierSets(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat(createFixtureTree); err != nil {
 		t.Skipf("reference tree %s absent: %v", createFixtureTree, err)
 	}
@@ -164,6 +168,7 @@ func TestReadsEarlierSets(t *testing.T) {
 // member (consistent otherwise, checksums and all, in every copy) is
 // refused by unpack before anything is written and reported by verify.
 func TestSideIndexOverlap(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	base := filepath.Join(t.TempDir(), "one")
 	mustRun(t, "create", "-q", "-w", "1", src, base)

@@ -93,14 +93,32 @@ func NumParts(size, chunkSize int64) int {
 // Stem is the unpack directory name of an archive file: its name without the
 // extension and, for a member of a set, without the _<n> suffix.
 func Stem(file string, setMember bool) string {
-	b := filepath.Base(file)
-	b = strings.TrimSuffix(strings.TrimSuffix(b, ".h5"), ".zip")
 	if setMember {
-		if i := strings.LastIndexByte(b, '_'); i > 0 && isDigits(b[i+1:]) {
-			b = b[:i]
-		}
+		base, _, _ := SplitMember(file)
+		return base
 	}
-	return b
+	return trimExt(filepath.Base(file))
+}
+
+// SplitMember is the one reading of a member's name: BASE_<n>.h5 (or .zip)
+// is (BASE, n, true); any other name is (the name without its extension,
+// 0, false), the only member of a set of one. n is -1 when its digits
+// overflow an int.
+func SplitMember(file string) (base string, n int, numbered bool) {
+	b := trimExt(filepath.Base(file))
+	i := strings.LastIndexByte(b, '_')
+	if i <= 0 || !isDigits(b[i+1:]) {
+		return b, 0, false
+	}
+	n, err := strconv.Atoi(b[i+1:])
+	if err != nil {
+		n = -1
+	}
+	return b[:i], n, true
+}
+
+func trimExt(name string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(name, ".h5"), ".zip")
 }
 
 func isDigits(s string) bool {
@@ -171,11 +189,26 @@ const (
 // MaxSegment and MaxPath bytes. Separators are "/" only: a backslash is an
 // ordinary byte of a POSIX name, and the original archives it as such.
 func CleanRel(rel string) error {
+	return cleanPath(rel, MaxSegment, MaxPath)
+}
+
+// datasetSuffix is the most a dataset name adds to its file's path: the
+// part suffix (PartSep and up to ten digits) and ".blosc2".
+const datasetSuffix = len(PartSep) + 10 + len(".blosc2")
+
+// CleanDataset is CleanRel for a dataset name, which is its file's path
+// plus a suffix (DatasetName): a file of 255 bytes stored compressed has
+// a dataset name of 262.
+func CleanDataset(name string) error {
+	return cleanPath(name, MaxSegment+datasetSuffix, MaxPath+datasetSuffix)
+}
+
+func cleanPath(rel string, maxSegment, maxPath int) error {
 	switch {
 	case rel == "":
 		return fmt.Errorf("empty path")
-	case len(rel) > MaxPath:
-		return fmt.Errorf("path %.80q... is %d bytes long, longer than any file system allows (%d)", rel, len(rel), MaxPath)
+	case len(rel) > maxPath:
+		return fmt.Errorf("path %.80q... is %d bytes long, longer than any file system allows (%d)", rel, len(rel), maxPath)
 	case strings.ContainsRune(rel, 0):
 		return fmt.Errorf("path %q contains NUL", rel)
 	case strings.HasPrefix(rel, "/"):
@@ -185,8 +218,8 @@ func CleanRel(rel string) error {
 		if seg == "" || seg == "." || seg == ".." {
 			return fmt.Errorf("path %q has an unsafe segment %q", rel, seg)
 		}
-		if len(seg) > MaxSegment {
-			return fmt.Errorf("path %.80q... has a name of %d bytes, longer than any file system allows (%d)", rel, len(seg), MaxSegment)
+		if len(seg) > maxSegment {
+			return fmt.Errorf("path %.80q... has a name of %d bytes, longer than any file system allows (%d)", rel, len(seg), maxSegment)
 		}
 	}
 	if path.Clean(rel) != rel {

@@ -81,6 +81,32 @@ func TestStem(t *testing.T) {
 	}
 }
 
+// TestSplitMember: the one parser of members' names (Stem, Members, the
+// set's lost members and the zip reader's fallback all use it).
+func TestSplitMember(t *testing.T) {
+	cases := []struct {
+		file     string
+		base     string
+		n        int
+		numbered bool
+	}{
+		{"/x/set2_0.h5", "set2", 0, true},
+		{"set2_12.zip", "set2", 12, true},
+		{"run_a_007.h5", "run_a", 7, true},
+		{"single.h5", "single", 0, false},
+		{"my_data.h5", "my_data", 0, false},
+		{"_3.h5", "_3", 0, false}, // no base before the number
+		{"set_.h5", "set_", 0, false},
+		{"set_99999999999999999999999.h5", "set", -1, true},
+	}
+	for _, c := range cases {
+		base, n, numbered := SplitMember(c.file)
+		if base != c.base || n != c.n || numbered != c.numbered {
+			t.Errorf("SplitMember(%q) = %q, %d, %v; want %q, %d, %v", c.file, base, n, numbered, c.base, c.n, c.numbered)
+		}
+	}
+}
+
 func TestTempName(t *testing.T) {
 	tmp := TempName("/out/set_1.h5", "1234")
 	if tmp != "/out/.set_1.h5.1234"+TempSuffix {

@@ -150,7 +150,7 @@ func (f *File) validate(numFiles int) error {
 		if p.ArchiveNumber < 0 || p.ArchiveNumber >= numFiles {
 			return fmt.Errorf("%q: archive number %d outside the set of %d", f.Path, p.ArchiveNumber, numFiles)
 		}
-		if err := CleanRel(p.Dataset); err != nil {
+		if err := CleanDataset(p.Dataset); err != nil {
 			return fmt.Errorf("%q: dataset: %w", f.Path, err)
 		}
 		if p.Compression != nil && *p.Compression != MethodBlosc2 {

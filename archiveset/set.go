@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -39,8 +38,9 @@ type Set struct {
 	Index    *archive.Index     // the JSON index, only without Side
 	Files    []File             // parallel to Index.Files with the checked layout, only without Side
 
-	sideSpans []archive.Span // the bytes each member's side index occupies
-	lost      map[int]error  // members missing or unreadable (OpenOptions.Partial): why
+	sideSpans  []archive.Span // the bytes each member's side index occupies
+	sideOwners []string       // the member holding each copy of the side index, Side first
+	lost       map[int]error  // members missing or unreadable (OpenOptions.Partial): why
 }
 
 // OpenOptions configure Open.
@@ -76,7 +76,7 @@ func OpenWith(ctx context.Context, paths []string, open Opener, o OpenOptions) (
 		m, err := openMember(p, open)
 		if err != nil && o.Partial && errors.Is(err, archive.ErrDamaged) {
 			unopened = append(unopened, err)
-			if k, ok := memberNumber(p); ok {
+			if _, k, _ := archive.SplitMember(p); k >= 0 {
 				s.lost[k] = err
 			}
 			continue
@@ -241,17 +241,6 @@ func (s *Set) number(ms []*Member) (int, error) {
 		}
 	}
 	return n, nil
-}
-
-// memberNumber is the archive number in a member's name (BASE_<n>.h5).
-func memberNumber(p string) (int, bool) {
-	b := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(p), ".h5"), ".zip")
-	i := strings.LastIndexByte(b, '_')
-	if i < 0 {
-		return 0, true // BASE.h5: the only member
-	}
-	k, err := strconv.Atoi(b[i+1:])
-	return k, err == nil && k >= 0
 }
 
 // checkComplete refuses a set with a repeated or missing member (partial:

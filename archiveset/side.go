@@ -57,6 +57,7 @@ func (s *Set) openSide() error {
 	}
 	s.Side = copies[0]
 	s.Side.Copies = copies[1:]
+	s.sideOwners = owners
 	return nil
 }
 

@@ -90,7 +90,7 @@ func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) []string {
 	}
 	for i, x := range append([]*archive.SideIndex{s.Side}, s.Side.Copies...) {
 		if err := x.CheckBlocks(); err != nil {
-			out = append(out, fmt.Sprintf("side index copy %d of %d: %v", i+1, 1+len(s.Side.Copies), err))
+			out = append(out, fmt.Sprintf("side index copy %d of %d, in %s: %v", i+1, 1+len(s.Side.Copies), s.sideOwners[i], err))
 		}
 	}
 	if s.SideNote != "" {

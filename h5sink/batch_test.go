@@ -1,6 +1,7 @@
 package h5sink
 
 import (
+	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,7 @@ func writeBatches(t *testing.T, path string, o Options, ss []sample, n int) map[
 		k := min(n, len(ss))
 		batch := make([]archive.Put, k)
 		for i, s := range ss[:k] {
-			batch[i] = archive.Put{Dataset: s.name, Payload: s.payload, Attrs: s.attrs, Offset: -2}
+			batch[i] = archive.Put{Dataset: s.Name, Payload: s.Payload, Attrs: s.Attrs, Offset: -2}
 		}
 		if i, err := w.PutBatch(batch); err != nil {
 			w.Abort()
@@ -55,7 +56,7 @@ func TestPutBatch(t *testing.T) {
 			}
 			defer r.Close()
 			for _, s := range ss {
-				checkSample(t, r, s, offs[s.name])
+				checkSample(t, r, s, offs[s.Name])
 			}
 		})
 	}
@@ -132,4 +133,37 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// checkSample reads s back from r: size, offset, attributes and bytes.
+func checkSample(t *testing.T, r *Reader, s sample, putOffset int64) {
+	t.Helper()
+	info, err := r.Stat(s.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := s.Attrs
+	if want.NumChunks <= 1 {
+		want.Chunk, want.NumChunks = 0, 0 // not stored for an unsplit file
+	}
+	if info.Size != int64(len(s.Payload)) || info.Attrs != (archive.DatasetAttrs{}) {
+		t.Errorf("%s: stat = %+v, want size %d and no attributes (Stat does not read them)", s.Name, info, len(s.Payload))
+	}
+	if attrs, err := r.Attrs(s.Name); err != nil || attrs != want {
+		t.Errorf("%s: attrs = %+v, %v; want %+v", s.Name, attrs, err, want)
+	}
+	if info.Offset != putOffset {
+		t.Errorf("%s: stat offset %d, Put returned %d", s.Name, info.Offset, putOffset)
+	}
+	if len(s.Payload) == 0 && info.Offset != -1 {
+		t.Errorf("%s: empty payload has offset %d, want -1", s.Name, info.Offset)
+	}
+	prefix := []byte("prefix")
+	got, err := r.ReadPayload(s.Name, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got[:len(prefix)], prefix) || !bytes.Equal(got[len(prefix):], s.Payload) {
+		t.Errorf("%s: payload differs (got %d bytes, want %d)", s.Name, len(got)-len(prefix), len(s.Payload))
+	}
 }

@@ -214,7 +214,7 @@ func BenchmarkReadPayload(b *testing.B) {
 	payload := randBytes(9, 1<<20)
 	var ss []sample
 	for i := 0; i < n; i++ {
-		ss = append(ss, sample{fmt.Sprintf("d/p%03d", i), payload, archive.DatasetAttrs{Compression: "None"}})
+		ss = append(ss, sample{Name: fmt.Sprintf("d/p%03d", i), Payload: payload, Attrs: archive.DatasetAttrs{Compression: "None"}})
 	}
 	writeSamples(b, path, Options{}, ss, sampleRoot(1, 0))
 	for _, lib := range []bool{false, true} {
@@ -235,7 +235,7 @@ func BenchmarkReadPayload(b *testing.B) {
 				var buf []byte
 				for i := 0; pb.Next(); i++ {
 					var err error
-					if buf, err = r.ReadPayload(ss[i%n].name, buf[:0]); err != nil {
+					if buf, err = r.ReadPayload(ss[i%n].Name, buf[:0]); err != nil {
 						b.Error(err)
 						return
 					}

@@ -65,7 +65,7 @@ func writtenBy(k int) []sample {
 	var out []sample
 	for j := 0; j < 200; j++ {
 		name := fmt.Sprintf("w%d/d%02d/f%03d.bin", k, j%7, j)
-		out = append(out, sample{name, randBytes(int64(k*1000+j), 100+j*97), archive.DatasetAttrs{Compression: "None"}})
+		out = append(out, sample{Name: name, Payload: randBytes(int64(k*1000+j), 100+j*97), Attrs: archive.DatasetAttrs{Compression: "None"}})
 	}
 	return out
 }
@@ -76,7 +76,7 @@ func writeMany(path string, k int, o Options) error {
 		return err
 	}
 	for _, s := range writtenBy(k) {
-		if _, err := w.Put(s.name, s.payload, s.attrs); err != nil {
+		if _, err := w.Put(s.Name, s.Payload, s.Attrs); err != nil {
 			w.Abort()
 			return err
 		}
@@ -94,12 +94,12 @@ func readMany(r *Reader, ss []sample, rounds int) error {
 	for i := 0; i < rounds; i++ {
 		for _, s := range ss {
 			var err error
-			buf, err = r.ReadPayload(s.name, buf[:0])
+			buf, err = r.ReadPayload(s.Name, buf[:0])
 			if err != nil {
 				return err
 			}
-			if !bytes.Equal(buf, s.payload) {
-				return fmt.Errorf("%s: payload differs", s.name)
+			if !bytes.Equal(buf, s.Payload) {
+				return fmt.Errorf("%s: payload differs", s.Name)
 			}
 		}
 	}

@@ -28,7 +28,7 @@ func TestH5pyReadsWriter(t *testing.T) {
 				t.Errorf("h5py sees %d datasets, want %d", len(d.Datasets), len(ss))
 			}
 			for _, s := range ss {
-				checkPyDataset(t, d, s, offs[s.name])
+				checkPyDataset(t, d, s, offs[s.Name])
 			}
 			checkPyRoot(t, d, root)
 		})
@@ -37,29 +37,29 @@ func TestH5pyReadsWriter(t *testing.T) {
 
 func checkPyDataset(t *testing.T, d pyDump, s sample, off int64) {
 	t.Helper()
-	got, ok := d.Datasets[s.name]
+	got, ok := d.Datasets[s.Name]
 	if !ok {
-		t.Errorf("h5py does not see %q", s.name)
+		t.Errorf("h5py does not see %q", s.Name)
 		return
 	}
-	if got.Dtype != "|i1" || len(got.Shape) != 1 || got.Shape[0] != int64(len(s.payload)) {
-		t.Errorf("%s: dtype %s shape %v, want |i1 [%d]", s.name, got.Dtype, got.Shape, len(s.payload))
+	if got.Dtype != "|i1" || len(got.Shape) != 1 || got.Shape[0] != int64(len(s.Payload)) {
+		t.Errorf("%s: dtype %s shape %v, want |i1 [%d]", s.Name, got.Dtype, got.Shape, len(s.Payload))
 	}
 	if got.Layout != 1 || got.Filters != 0 || got.Chunks != nil {
-		t.Errorf("%s: layout %d filters %d chunks %v, want contiguous, no filters", s.name, got.Layout, got.Filters, got.Chunks)
+		t.Errorf("%s: layout %d filters %d chunks %v, want contiguous, no filters", s.Name, got.Layout, got.Filters, got.Chunks)
 	}
-	if got.Hex != hex.EncodeToString(s.payload) {
-		t.Errorf("%s: h5py reads different bytes", s.name)
+	if got.Hex != hex.EncodeToString(s.Payload) {
+		t.Errorf("%s: h5py reads different bytes", s.Name)
 	}
 	if (got.Offset == nil && off != -1) || (got.Offset != nil && *got.Offset != off) {
-		t.Errorf("%s: h5py offset %v, Put returned %d", s.name, got.Offset, off)
+		t.Errorf("%s: h5py offset %v, Put returned %d", s.Name, got.Offset, off)
 	}
-	wantAttrs := map[string]string{"compression": `str "` + s.attrs.Compression + `"`}
-	if s.attrs.NumChunks > 1 {
-		wantAttrs["chunk"] = "int64 " + jsonInt(s.attrs.Chunk)
-		wantAttrs["number_of_chunks"] = "int64 " + jsonInt(s.attrs.NumChunks)
+	wantAttrs := map[string]string{"compression": `str "` + s.Attrs.Compression + `"`}
+	if s.Attrs.NumChunks > 1 {
+		wantAttrs["chunk"] = "int64 " + jsonInt(s.Attrs.Chunk)
+		wantAttrs["number_of_chunks"] = "int64 " + jsonInt(s.Attrs.NumChunks)
 	}
-	checkPyAttrs(t, s.name, got.Attrs, wantAttrs)
+	checkPyAttrs(t, s.Name, got.Attrs, wantAttrs)
 }
 
 func checkPyRoot(t *testing.T, d pyDump, root archive.RootAttrs) {
@@ -127,9 +127,12 @@ func TestH5dumpSeesFormat(t *testing.T) {
 	ss := samples()
 	writeSamples(t, path, Options{}, ss, sampleRoot(2, 0))
 	for _, s := range ss {
-		out, err := exec.Command("h5dump", "-A", "-p", "-d", s.name, path).CombinedOutput()
+		if strings.ContainsAny(s.Name, "[") {
+			continue // h5dump -d reads "[" as the start of a selection
+		}
+		out, err := exec.Command("h5dump", "-A", "-p", "-d", s.Name, path).CombinedOutput()
 		if err != nil {
-			t.Fatalf("h5dump -d %q: %v\n%s", s.name, err, out)
+			t.Fatalf("h5dump -d %q: %v\n%s", s.Name, err, out)
 		}
 		text := string(out)
 		for _, want := range []string{
@@ -141,21 +144,21 @@ func TestH5dumpSeesFormat(t *testing.T) {
          STRSIZE H5T_VARIABLE;
          STRPAD H5T_STR_NULLTERM;
          CSET H5T_CSET_UTF8;`,
-			`(0): "` + s.attrs.Compression + `"`,
+			`(0): "` + s.Attrs.Compression + `"`,
 		} {
 			if !strings.Contains(text, want) {
-				t.Errorf("h5dump of %q lacks %q:\n%s", s.name, want, text)
+				t.Errorf("h5dump of %q lacks %q:\n%s", s.Name, want, text)
 			}
 		}
 		space := regexp.MustCompile(`DATASPACE  SIMPLE \{ \( (\d+) \) / \( (\d+) \) \}`).FindStringSubmatch(text)
-		if space == nil || space[1] != space[2] || space[1] != jsonInt(len(s.payload)) {
-			t.Errorf("h5dump of %q: dataspace %v, want %d/%d", s.name, space, len(s.payload), len(s.payload))
+		if space == nil || space[1] != space[2] || space[1] != jsonInt(len(s.Payload)) {
+			t.Errorf("h5dump of %q: dataspace %v, want %d/%d", s.Name, space, len(s.Payload), len(s.Payload))
 		}
 		hasChunk := strings.Contains(text, `ATTRIBUTE "chunk" {
       DATATYPE  H5T_STD_I64LE`) && strings.Contains(text, `ATTRIBUTE "number_of_chunks" {
       DATATYPE  H5T_STD_I64LE`)
-		if hasChunk != (s.attrs.NumChunks > 1) {
-			t.Errorf("h5dump of %q: chunk attributes present = %v, want %v", s.name, hasChunk, s.attrs.NumChunks > 1)
+		if hasChunk != (s.Attrs.NumChunks > 1) {
+			t.Errorf("h5dump of %q: chunk attributes present = %v, want %v", s.Name, hasChunk, s.Attrs.NumChunks > 1)
 		}
 	}
 	out, err := exec.Command("h5dump", "-A", "-g", "/", path).CombinedOutput()

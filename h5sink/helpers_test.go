@@ -1,58 +1,26 @@
 package h5sink
 
 import (
-	"bytes"
 	"encoding/json"
-	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/archive/archivetest"
 )
 
 const python = "/usr/bin/python3"
 
-// sample is one dataset of a test archive.
-type sample struct {
-	name    string
-	payload []byte
-	attrs   archive.DatasetAttrs
-}
+// The sample data is the conformance suite's (archive/archivetest).
+type sample = archivetest.Sample
 
-func randBytes(seed int64, n int) []byte {
-	b := make([]byte, n)
-	rand.New(rand.NewSource(seed)).Read(b)
-	return b
-}
-
-// samples covers nested groups, split parts, an empty payload, non-ASCII and
-// punctuated names and a name that already ends in .blosc2.
-func samples() []sample {
-	return []sample{
-		{"Images/A01/field1_C01.tif____part0.blosc2", randBytes(1, 70_001), archive.DatasetAttrs{Compression: "blosc2", Chunk: 0, NumChunks: 2}},
-		{"Images/A01/field1_C01.tif____part1.blosc2", randBytes(2, 12_345), archive.DatasetAttrs{Compression: "blosc2", Chunk: 1, NumChunks: 2}},
-		{"Images/A02/Zelle ü 1.txt", []byte("Grüße aus der Zelle\n"), archive.DatasetAttrs{Compression: "None"}},
-		{"Images/A02/field 2 (copy).tif.blosc2", randBytes(3, 4096), archive.DatasetAttrs{Compression: "blosc2"}},
-		{"empty.dat", nil, archive.DatasetAttrs{Compression: "None"}},
-		{"odd/name.blosc2.blosc2", randBytes(4, 999), archive.DatasetAttrs{Compression: "blosc2"}},
-		{"deep/a/b/c/d/leaf.csv", bytes.Repeat([]byte("1,2,3\n"), 1000), archive.DatasetAttrs{Compression: "None"}},
-		{"big.bin", randBytes(5, 3<<20), archive.DatasetAttrs{Compression: "None"}},
-		{"tiny.txt", []byte{0x80, 0xff, 0x00}, archive.DatasetAttrs{Compression: "None"}},
-	}
-}
-
-func sampleRoot(numFiles, fileNumber int) archive.RootAttrs {
-	return archive.RootAttrs{
-		Description: archive.Description,
-		Version:     archive.Version,
-		ChunkSize:   200_000,
-		FileNumber:  fileNumber,
-		NumFiles:    numFiles,
-		Info:        `{"tiny.txt": [{"chunk": null, "archive_number": 0, "dataset": "tiny.txt", "compression": null}], "ü": []}`,
-	}
-}
+var (
+	samples    = archivetest.Samples
+	sampleRoot = archivetest.Root
+	randBytes  = archivetest.RandBytes
+)
 
 // writeSamples writes ss into a new archive and returns the offsets Put gave.
 func writeSamples(t testing.TB, path string, o Options, ss []sample, root archive.RootAttrs) map[string]int64 {
@@ -61,20 +29,7 @@ func writeSamples(t testing.TB, path string, o Options, ss []sample, root archiv
 	if err != nil {
 		t.Fatal(err)
 	}
-	offs := make(map[string]int64)
-	for _, s := range ss {
-		off, err := w.Put(s.name, s.payload, s.attrs)
-		if err != nil {
-			w.Abort()
-			t.Fatal(err)
-		}
-		offs[s.name] = off
-	}
-	if err := w.Finish(root); err != nil {
-		w.Abort()
-		t.Fatal(err)
-	}
-	return offs
+	return archivetest.Write(t, w, ss, root)
 }
 
 // pyDump is what h5py sees in a file (see dumpScript).
@@ -164,11 +119,5 @@ func fixtureDir(t *testing.T) string {
 // withInfo is r's root attributes with the JSON index read in.
 func withInfo(t *testing.T, r *Reader) archive.RootAttrs {
 	t.Helper()
-	root := r.Root()
-	info, err := r.Info()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root.Info = info
-	return root
+	return archivetest.WithInfo(t, r)
 }

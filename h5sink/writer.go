@@ -125,7 +125,7 @@ func (w *Writer) put(dataset string, payload []byte, a archive.DatasetAttrs) (in
 // place checks a dataset's name and attributes and returns the group it
 // goes in (created on first use) and its name there.
 func (w *Writer) place(dataset string, a archive.DatasetAttrs) (C.hid_t, string, error) {
-	if err := archive.CleanRel(dataset); err != nil {
+	if err := archive.CleanDataset(dataset); err != nil {
 		return -1, "", err
 	}
 	if a.Compression == "" {

@@ -36,21 +36,30 @@ func (f *fileRec) setChecksum(c *archive.Checksum) {
 	f.hashed = true
 }
 
-// part is one part of a file travelling through the stages.
+// part is one part of a file travelling through the stages. Each pool
+// buffer has one owner and goes back one way: raw and dst through Put
+// when the stage done with them drops them (release drops what is left),
+// a mapping's weight only with its mapping (run.unmap).
 type part struct {
-	file *fileRec
-	k    int
-	src  []byte // the part's bytes: raw.B, or a mapping of the file
-	raw  *Buf   // src's buffer, or only its weight in the pool when mapped
-	dst  *Buf   // the compressor's output buffer, nil if not compressing
-
-	// A mapped part: the mapping to unmap and the open file it came from.
-	mapping []byte
-	mapped  *srcFile
-	hash    bool // the compressor computes the file's checksum (its only part)
+	file    *fileRec
+	k       int
+	src     []byte   // the part's bytes: raw.B, or mapped.data
+	raw     *Buf     // the buffer the part was read into; nil when mapped or empty
+	dst     *Buf     // the compressor's output buffer, nil if not compressing
+	mapped  *mapping // a mapped part, nil when read
+	hash    bool     // the compressor computes the file's checksum (its only part)
 	payload []byte
 	comp    bool   // payload is a Blosc2 chunk
 	dataset string // set by the router
+}
+
+// mapping is a part mapped from its file rather than read: the pages are
+// resident while it is in flight, so it holds their weight in the pool.
+type mapping struct {
+	data   []byte   // the part's bytes
+	whole  []byte   // the mapping to unmap (page-aligned)
+	weight *Buf     // budget only, no buffer (Pool.ReserveWeight)
+	file   *srcFile // kept open to check it did not change meanwhile
 }
 
 // fileList keeps every file record in walk order for the index.

@@ -263,12 +263,30 @@ func waitGoroutines(t *testing.T, base int) {
 }
 
 // TestRunCancelStopsEverything: cancelling mid-run returns context.Canceled
-// and leaves no goroutine behind, with every pool buffer returned.
+// and leaves no goroutine behind, with every pool buffer returned: read
+// parts' buffers, and mapped parts' weight (files of mapMin and more).
 func TestRunCancelStopsEverything(t *testing.T) {
-	files := map[string][]byte{}
+	small := map[string][]byte{}
 	for i := range 200 {
-		files[fmt.Sprintf("f%03d", i)] = pattern(5000, byte(i))
+		small[fmt.Sprintf("f%03d", i)] = pattern(5000, byte(i))
 	}
+	mapped := map[string][]byte{}
+	for i := range 24 {
+		mapped[fmt.Sprintf("m%02d", i)] = pattern(mapMin+4096*i, byte(i))
+	}
+	t.Run("read", func(t *testing.T) { cancelMidRun(t, small, 1000, 64<<10) })
+	t.Run("mapped", func(t *testing.T) {
+		var calls atomic.Int64
+		testHookMapped = func(*part) { calls.Add(1) }
+		t.Cleanup(func() { testHookMapped = nil })
+		cancelMidRun(t, mapped, 4<<20, 16<<20)
+		if canMap && calls.Load() == 0 {
+			t.Error("no part was mapped: the test proves nothing")
+		}
+	})
+}
+
+func cancelMidRun(t *testing.T, files map[string][]byte, chunk, budget int64) {
 	src := writeTree(t, files)
 	base := runtime.NumGoroutine()
 	ws, fw := fakes(2)
@@ -277,6 +295,7 @@ func TestRunCancelStopsEverything(t *testing.T) {
 		w.delay = 2 * time.Millisecond
 	}
 	cfg := baseConfig(src, ws)
+	cfg.ChunkSize, cfg.MaxMemory = chunk, budget
 	cfg.Progress = countingProgress{&puts}
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {

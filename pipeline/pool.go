@@ -36,6 +36,7 @@ type Buf struct {
 	B    []byte
 	w    int64 // bytes of budget it holds
 	twin *Buf  // of a reservation above the budget: takes over w when this one returns first
+	back bool  // returned: a second Put would count its budget twice
 }
 
 type waiter struct {
@@ -119,6 +120,9 @@ func (p *Pool) Put(b *Buf) {
 	if b == nil {
 		return
 	}
+	if b.back { // checked before locking: the pool stays usable
+		panic("pipeline: a pool buffer was returned twice")
+	}
 	p.mu.Lock()
 	p.putLocked(b)
 	p.grantLocked()
@@ -129,6 +133,7 @@ func (p *Pool) putLocked(b *Buf) {
 	if b == nil {
 		return
 	}
+	b.back = true
 	if t := b.twin; t != nil { // the other half still runs alone: it keeps the budget
 		t.w, b.w = t.w+b.w, 0
 		t.twin, b.twin = nil, nil

@@ -239,3 +239,23 @@ func waitQueued(t *testing.T, p *Pool, n int) {
 	}
 	t.Fatalf("%d reservations never queued", n)
 }
+
+// TestPoolPutTwice: a buffer has one way back; a second Put would count
+// its budget twice, so it is a loud error rather than a silent overdraft.
+func TestPoolPutTwice(t *testing.T) {
+	p := NewPool(64 << 10)
+	b, _, err := p.Reserve(context.Background(), 8<<10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Put(b)
+	defer func() {
+		if recover() == nil {
+			t.Error("a second Put of the same buffer went through")
+		}
+		if h := p.Held(); h > 8<<10 {
+			t.Errorf("held %d after the second Put", h)
+		}
+	}()
+	p.Put(b)
+}

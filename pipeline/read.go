@@ -140,10 +140,9 @@ func (r *run) readPart(ctx context.Context, fh File, src *srcFile, f *fileRec, k
 		return nil, err
 	}
 	p := &part{file: f, k: k, raw: raw, dst: dst}
-	if raw == nil {
-		p.raw = &Buf{} // an empty file: nothing reserved
+	if raw != nil { // nil for an empty file: nothing reserved
+		p.src = raw.B
 	}
-	p.src = p.raw.B
 	if _, err := io.ReadFull(fh, p.src); err != nil {
 		r.release(p)
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
@@ -161,15 +160,15 @@ func (r *run) mapPart(ctx context.Context, src *srcFile, f *fileRec, k, n, dstLe
 	if err != nil {
 		return nil, err
 	}
-	p := &part{file: f, k: k, raw: weight, dst: dst}
-	p.src, p.mapping, err = mapPart(src.f, int64(k)*r.cfg.ChunkSize, n)
+	data, whole, err := mapPart(src.f, int64(k)*r.cfg.ChunkSize, n)
 	if err != nil {
-		r.release(p)
+		r.pool.Put(weight)
+		r.pool.Put(dst)
 		return nil, err
 	}
 	src.ref()
-	p.mapped = src
-	return p, nil
+	m := &mapping{data: data, whole: whole, weight: weight, file: src}
+	return &part{file: f, k: k, src: data, dst: dst, mapped: m}, nil
 }
 
 // unchanged checks, after the last byte, that the file has no more bytes
@@ -189,22 +188,23 @@ func unchanged(fh File, src *srcFile, before fs.FileInfo) error {
 	return sameStamp(before, after)
 }
 
-// release returns a part's buffers to the pool and drops its mapping.
+// release returns what a part still holds: its buffers and its mapping.
 func (r *run) release(p *part) {
-	r.unmapPart(p)
+	r.unmap(p)
 	r.pool.Put(p.raw)
 	r.pool.Put(p.dst)
 	p.raw, p.dst, p.src = nil, nil, nil
 }
 
-// unmapPart drops a mapped part's mapping, its reference to the file and
-// the budget it held; other parts are left alone.
-func (r *run) unmapPart(p *part) {
-	if p.mapping == nil {
+// unmap drops a mapped part's mapping, its reference to the file and the
+// budget the mapping held; a part that was read is left alone.
+func (r *run) unmap(p *part) {
+	m := p.mapped
+	if m == nil {
 		return
 	}
-	unmap(p.mapping)
-	p.mapped.unref()
-	r.pool.Put(p.raw)
-	p.mapping, p.mapped, p.raw, p.src = nil, nil, nil, nil
+	unmap(m.whole)
+	m.file.unref()
+	r.pool.Put(m.weight)
+	p.mapped, p.src = nil, nil
 }

@@ -51,7 +51,7 @@ func (r *run) compress(ctx context.Context, parts <-chan *part, toWriter []chan 
 // bytes, else the raw bytes (the original's rule). The buffer not used is
 // returned to the pool at once.
 func (r *run) encode(enc *blosc.Encoder, p *part) error {
-	if p.mapping != nil {
+	if p.mapped != nil {
 		return r.encodeMapped(enc, p)
 	}
 	p.payload = p.src
@@ -98,9 +98,9 @@ func (r *run) encodeMapped(enc *blosc.Encoder, p *part) error {
 		return nil
 	})
 	if err == nil {
-		err = p.mapped.unchanged()
+		err = p.mapped.file.unchanged()
 	}
-	r.unmapPart(p)
+	r.unmap(p)
 	if err != nil {
 		p.comp = false
 		return fmt.Errorf("%s: %w", p.file.Path, err)

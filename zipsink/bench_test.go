@@ -25,7 +25,7 @@ func BenchmarkPutSmall(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if err := w.Finish(sampleRoot(b, 1, 0)); err != nil {
+	if err := w.Finish(sampleRoot(1, 0)); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
@@ -37,9 +37,9 @@ func BenchmarkReadPayload(b *testing.B) {
 	payload := randBytes(9, 1<<20)
 	var ss []sample
 	for i := 0; i < 64; i++ {
-		ss = append(ss, sample{fmt.Sprintf("d/p%03d", i), payload})
+		ss = append(ss, sample{Name: fmt.Sprintf("d/p%03d", i), Payload: payload})
 	}
-	writeSamples(b, path, ss, sampleRoot(b, 1, 0))
+	writeSamples(b, path, ss, sampleRoot(1, 0))
 	r, err := Open(path)
 	if err != nil {
 		b.Fatal(err)
@@ -51,7 +51,7 @@ func BenchmarkReadPayload(b *testing.B) {
 		var buf []byte
 		for i := 0; pb.Next(); i++ {
 			var err error
-			if buf, err = r.ReadPayload(ss[i%len(ss)].name, buf[:0]); err != nil {
+			if buf, err = r.ReadPayload(ss[i%len(ss)].Name, buf[:0]); err != nil {
 				b.Error(err)
 				return
 			}

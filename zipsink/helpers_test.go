@@ -1,88 +1,35 @@
 package zipsink
 
 import (
-	"bytes"
 	"encoding/json"
-	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/archive/archivetest"
 )
 
 const python = "/usr/bin/python3"
 
-type sample struct {
-	name    string
-	payload []byte
-}
+// The sample data is the conformance suite's (archive/archivetest).
+type sample = archivetest.Sample
 
-func randBytes(seed int64, n int) []byte {
-	b := make([]byte, n)
-	rand.New(rand.NewSource(seed)).Read(b)
-	return b
-}
+var (
+	samples    = archivetest.Samples
+	sampleRoot = archivetest.Root
+	randBytes  = archivetest.RandBytes
+)
 
-func samples() []sample {
-	return []sample{
-		{"Images/A01/field1_C01.tif____part0.blosc2", randBytes(1, 70_001)},
-		{"Images/A01/field1_C01.tif____part1.blosc2", randBytes(2, 12_345)},
-		{"Images/A02/Zelle ü 1.txt", []byte("Grüße aus der Zelle\n")},
-		{"Images/A02/field 2 (copy).tif.blosc2", randBytes(3, 4096)},
-		{"empty.dat", nil},
-		{"odd/name.blosc2.blosc2", randBytes(4, 999)},
-		{"deep/a/b/c/d/leaf.csv", bytes.Repeat([]byte("1,2,3\n"), 1000)},
-		{"big.bin", randBytes(5, 3<<20)},
-	}
-}
-
-// sampleIndex is an index for samples() in archive fileNumber of numFiles.
-func sampleIndex(t testing.TB, fileNumber int) string {
-	ix := archive.Index{Files: []archive.File{
-		{Path: "Images/A01/field1_C01.tif", Parts: []archive.Part{
-			{Chunk: archive.Ptr(0), ArchiveNumber: fileNumber, Dataset: "Images/A01/field1_C01.tif____part0.blosc2", Compression: archive.Blosc2Method()},
-			{Chunk: archive.Ptr(1), ArchiveNumber: fileNumber, Dataset: "Images/A01/field1_C01.tif____part1.blosc2", Compression: archive.Blosc2Method()},
-			{Chunk: archive.Ptr(2), ArchiveNumber: 2, Dataset: "Images/A01/field1_C01.tif____part2.blosc2", Compression: archive.Blosc2Method()},
-		}},
-		{Path: "Images/A02/Zelle ü 1.txt", Parts: []archive.Part{{ArchiveNumber: fileNumber, Dataset: "Images/A02/Zelle ü 1.txt"}}},
-		{Path: "empty.dat", Parts: []archive.Part{{ArchiveNumber: fileNumber, Dataset: "empty.dat"}}},
-	}}
-	b, err := ix.Marshal()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func sampleRoot(t testing.TB, numFiles, fileNumber int) archive.RootAttrs {
-	return archive.RootAttrs{
-		Description: archive.Description, Version: archive.Version, ChunkSize: 200_000,
-		FileNumber: fileNumber, NumFiles: numFiles, Info: sampleIndex(t, fileNumber),
-	}
-}
-
+// writeSamples writes ss into a new archive and returns the offsets Put gave.
 func writeSamples(t testing.TB, path string, ss []sample, root archive.RootAttrs) map[string]int64 {
 	t.Helper()
 	w, err := Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	offs := make(map[string]int64)
-	for _, s := range ss {
-		off, err := w.Put(s.name, s.payload, archive.DatasetAttrs{Compression: "None"})
-		if err != nil {
-			w.Abort()
-			t.Fatal(err)
-		}
-		offs[s.name] = off
-	}
-	if err := w.Finish(root); err != nil {
-		w.Abort()
-		t.Fatal(err)
-	}
-	return offs
+	return archivetest.Write(t, w, ss, root)
 }
 
 // pyMember is what Python's zipfile sees of one member.
@@ -140,11 +87,5 @@ func fixtureDir(t *testing.T) string {
 // withInfo is r's root attributes with the JSON index read in.
 func withInfo(t *testing.T, r *Reader) archive.RootAttrs {
 	t.Helper()
-	root := r.Root()
-	info, err := r.Info()
-	if err != nil {
-		t.Fatal(err)
-	}
-	root.Info = info
-	return root
+	return archivetest.WithInfo(t, r)
 }

@@ -8,9 +8,6 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -126,11 +123,8 @@ func (r *Reader) deriveFileNumber(lx loose) int {
 		return best
 	}
 	// No dataset here is in the index: fall back to the file's name.
-	base := strings.TrimSuffix(filepath.Base(r.path), ".zip")
-	if i := strings.LastIndexByte(base, '_'); i >= 0 {
-		if n, err := strconv.Atoi(base[i+1:]); err == nil && n >= 0 && n < r.root.NumFiles {
-			return n
-		}
+	if _, n, numbered := archive.SplitMember(r.path); numbered && n >= 0 && n < r.root.NumFiles {
+		return n
 	}
 	return 0
 }
@@ -219,8 +213,10 @@ func (r *Reader) member(dataset string) (*zip.File, error) {
 	return m, nil
 }
 
+// errorf names the file and member; a %w in format keeps the error's kind
+// (a truncation, an errno) for the caller to decide on.
 func (r *Reader) errorf(dataset, format string, a ...any) error {
-	return fmt.Errorf("zipsink: %s: member %q: %s", r.path, dataset, fmt.Sprintf(format, a...))
+	return fmt.Errorf("zipsink: %s: member %q: "+format, append([]any{r.path, dataset}, a...)...)
 }
 
 // ReadPayload appends a member's bytes to dst. Every read of a member checks
@@ -251,10 +247,10 @@ func (r *Reader) read(m *zip.File, dst []byte) ([]byte, error) {
 	n := len(dst)
 	dst, err = archive.ReadPayloadAt(r.f, r.size, off, size, dst)
 	if err != nil {
-		return dst, r.errorf(m.Name, "%v", err)
+		return dst, r.errorf(m.Name, "%w", err)
 	}
 	if got := crc32.ChecksumIEEE(dst[n:]); got != m.CRC32 {
-		return dst[:n], r.errorf(m.Name, "CRC-32 %08x, the directory says %08x: damaged archive", got, m.CRC32)
+		return dst[:n], r.errorf(m.Name, "CRC-32 %08x, the directory says %08x: %w", got, m.CRC32, archive.ErrChecksum)
 	}
 	return dst, nil
 }

@@ -64,7 +64,7 @@ func (w *Writer) Put(dataset string, payload []byte, _ archive.DatasetAttrs) (in
 	if w.done {
 		return -1, fmt.Errorf("zipsink: %s: put %q after Finish or Abort", w.path, dataset)
 	}
-	if err := archive.CleanRel(dataset); err != nil {
+	if err := archive.CleanDataset(dataset); err != nil {
 		return -1, fmt.Errorf("zipsink: %s: dataset %q: %w", w.path, dataset, err)
 	}
 	if dataset == archive.AttrInfo {

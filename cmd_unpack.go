@@ -12,7 +12,7 @@ func unpackCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "unpack",
 		Usage:     "restore the files of an archive set into DEST/<stem>/",
-		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE",
+		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE [PATH...]",
 		Description: "The set is given as its member files or as a base name (BASE resolves to BASE.h5 or\n" +
 			"BASE_<n>.h5, or the .zip forms). Files are restored into DEST/<stem>/, stem being the archive\n" +
 			"name without extension and _<n> suffix. The whole set is checked before anything is\n" +
@@ -22,13 +22,18 @@ func unpackCommand() *cli.Command {
 			"--keep-going restores every intact file of a damaged set and lists the damaged ones\n" +
 			"(exit 3). --skip-existing resumes an interrupted unpack: files already in DEST with the\n" +
 			"archived size and checksum are skipped, different ones are listed and left alone (exit 3).\n" +
-			"Temporary files of unpacks that are no longer running (on this host) are removed.",
+			"Temporary files of unpacks that are no longer running (on this host) are removed.\n" +
+			"PATHs after the set restore only these files or directories (everything below them);\n" +
+			"--include and --exclude select by GLOB (exclude wins). A PATH or --include that matches\n" +
+			"no archived file is refused before anything is written (exit 1), naming it.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dest", Aliases: []string{"d"}, Value: ".", Usage: "destination `DIR`; files land in DIR/<stem>/, e.g. -d /restore"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight, so memory is about N x chunk size at most), e.g. -j 4"},
 			quietFlag(),
 			&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "restore every intact file of a damaged set; list the damaged ones (exit 3)"},
 			&cli.BoolFlag{Name: "skip-existing", Usage: "resume: skip files already in DEST with the archived content; list different ones (exit 3)"},
+			includeFlag(),
+			excludeFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runUnpack,
@@ -40,13 +45,27 @@ func runUnpack(c *cli.Context) error {
 	if jobs < 1 {
 		return usagef("unpack: -j must be at least 1")
 	}
+	if c.NArg() == 0 {
+		return usagef("unpack: no archive given")
+	}
+	setArgs, paths := splitSetArgs(c.Args().Slice())
+	sel, err := newSelection("unpack", paths, globs(c, "include"), globs(c, "exclude"))
+	if err != nil {
+		return err
+	}
 	stop := readProgress(c, "unpacking", 0)
 	defer stop()
-	s, err := openSetWith(c, "unpack", archiveset.OpenOptions{Partial: c.Bool("keep-going")})
+	s, err := openSetArgs(c, "unpack", setArgs, archiveset.OpenOptions{Partial: c.Bool("keep-going")})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if err := s.Select(c.Context, sel); err != nil {
+		return fmt.Errorf("unpack: %w", err)
+	}
+	if err := archiveset.NotFound(sel); err != nil {
+		return fmt.Errorf("unpack: %w", err)
+	}
 	start := time.Now()
 	st, err := s.UnpackWith(c.Context, c.String("dest"), archiveset.UnpackOptions{
 		Workers: jobs, KeepGoing: c.Bool("keep-going"), SkipExisting: c.Bool("skip-existing"),
@@ -101,7 +120,12 @@ func openSetWith(c *cli.Context, cmd string, o archiveset.OpenOptions) (*archive
 	if c.NArg() == 0 {
 		return nil, usagef("%s: no archive given", cmd)
 	}
-	s, err := archiveset.OpenArgsWith(c.Context, c.Args().Slice(), o)
+	return openSetArgs(c, cmd, c.Args().Slice(), o)
+}
+
+// openSetArgs opens the set named by args (member files or a base name).
+func openSetArgs(c *cli.Context, cmd string, args []string, o archiveset.OpenOptions) (*archiveset.Set, error) {
+	s, err := archiveset.OpenArgsWith(c.Context, args, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/selection"
 )
 
 // Opener opens one archive file for reading.
@@ -40,7 +41,10 @@ type Set struct {
 	Files    []File             // parallel to Index.Files with the checked layout, only without Side
 
 	sideSpans []archive.Span // the bytes each member's side index occupies
-	lost      map[int]error  // members missing or unreadable (OpenOptions.Partial): why
+	sel       *selection.Selection
+	ranges    []selection.Range // where sel's paths can lie; nil: anywhere
+	selected  int64             // files sel selects
+	lost      map[int]error     // members missing or unreadable (OpenOptions.Partial): why
 }
 
 // OpenOptions configure Open.

@@ -19,13 +19,18 @@ func checkCommand() *cli.Command {
 			"walked as create walks a source: symlinks count only with --follow-symlinks. Each\n" +
 			"failing file is named; the exit status is 3 if any file fails. -j writes the original's\n" +
 			"JSON summary (pandas to_json layout: columns size_orig, size_arch, md5_orig, md5_arch,\n" +
-			"chunks, passed, indexed by file path).",
+			"chunks, passed, indexed by file path).\n" +
+			"For a set made with create --exclude or --files-from, give check the same flags: both\n" +
+			"sides are then restricted to that selection, so what was left out is not reported.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "directory", Aliases: []string{"d"}, Usage: "`DIR` to compare with the archive (required), e.g. -d /data/plate1"},
 			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the original's JSON summary to `FILE`, e.g. -j plate1-check.json"},
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files compared in parallel, e.g. -w 4"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "compare what symlinks point to (for sets made with create --follow-symlinks), e.g. --follow-symlinks"},
 			quietFlag(),
+			excludeFlag(),
+			filesFromFlag(),
+			nullFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runCheck,
@@ -39,6 +44,18 @@ func runCheck(c *cli.Context) error {
 	if c.String("directory") == "" {
 		return usagef("check: -d DIR is required")
 	}
+	dir := c.String("directory")
+	if _, err := newSelection("check", nil, nil, globs(c, "exclude")); err != nil {
+		return err
+	}
+	listed, err := readFilesFrom(c, "check", dir)
+	if err != nil {
+		return err
+	}
+	sel, err := newSelection("check", listed, nil, globs(c, "exclude"))
+	if err != nil {
+		return err
+	}
 	stop := readProgress(c, "checking", 0)
 	defer stop()
 	s, err := openSet(c, "check")
@@ -46,8 +63,7 @@ func runCheck(c *cli.Context) error {
 		return err
 	}
 	defer s.Close()
-	dir := c.String("directory")
-	rep, err := s.Check(c.Context, dir, archiveset.CheckOptions{Workers: c.Int("workers"), FollowSymlinks: c.Bool("follow-symlinks")})
+	rep, err := s.Check(c.Context, dir, archiveset.CheckOptions{Workers: c.Int("workers"), FollowSymlinks: c.Bool("follow-symlinks"), Select: sel})
 	stop()
 	if err != nil {
 		return fmt.Errorf("check: %w", err)

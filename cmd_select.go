@@ -65,11 +65,12 @@ func globs(c *cli.Context, name string) []string {
 	return nil
 }
 
-func filesFromFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "files-from", Usage: "only the paths listed in `FILE` (- for stdin), one per line, relative to the directory; a directory lists everything below it, e.g. --files-from todo.txt"},
-		&cli.BoolFlag{Name: "null", Usage: "--files-from's paths are separated by NUL bytes (find -print0), not newlines, e.g. --null"},
-	}
+func filesFromFlag() cli.Flag {
+	return &cli.StringFlag{Name: "files-from", Usage: "only the paths listed in `FILE` (- for stdin), one per line, relative to the directory; a directory lists everything below it, e.g. --files-from todo.txt"}
+}
+
+func nullFlag() cli.Flag {
+	return &cli.BoolFlag{Name: "null", Usage: "--files-from's paths are separated by NUL bytes (find -print0), not newlines, e.g. --null"}
 }
 
 // newSelection parses literal paths, --include and --exclude; a bad glob or

@@ -5,12 +5,18 @@ package main
 // selection, create --dry-run.
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/tempfile"
 )
 
 // selectTree writes files whose names test the glob rules: namesakes of a
@@ -179,6 +185,9 @@ func TestSelectionBadGlob(t *testing.T) {
 		}{
 			{"--include", []string{"unpack", "-d", dest, "--include", g, base}},
 			{"--exclude", []string{"unpack", "-d", dest, "--exclude", g, base}},
+			{"--exclude", []string{"create", "--exclude", g, src, filepath.Join(out, "n")}},
+			{"--exclude", []string{"create", "--dry-run", "--exclude", g, src, filepath.Join(out, "n")}},
+			{"--exclude", []string{"check", "-d", src, "--exclude", g, base}},
 		} {
 			wantFail(t, strings.Join(c.args, " "), runBin(t, c.args...), 2, c.flag, fmt.Sprintf("%q", g))
 		}
@@ -259,4 +268,176 @@ func TestUnpackSelectionOptions(t *testing.T) {
 	}
 	sameTree(t, sourceFiles(t, filepath.Join(dest, "p")), subset(t, files, w3...))
 	noTemps(t, dest)
+}
+
+// archived unpacks base and returns its files.
+func archived(t *testing.T, base string) map[string][]byte {
+	t.Helper()
+	dest := filepath.Join(t.TempDir(), "dest")
+	mustRun(t, "unpack", "-q", "-d", dest, base)
+	return sourceFiles(t, filepath.Join(dest, filepath.Base(base)))
+}
+
+// TestCreateExclude: excluded files are not archived, the rest is, byte
+// for byte; check reports the excluded files as not archived unless given
+// the same --exclude.
+func TestCreateExclude(t *testing.T) {
+	src, files := selectTree(t)
+	base := filepath.Join(t.TempDir(), "x")
+	r := runBin(t, "create", "--exclude", "*.tmp", "--exclude", "Plate1/B03", "--exclude", "a[[]1]/", src, base)
+	wantFail(t, "create", r, 0, "left out 4 files and directories")
+	want := without(files, "top.tmp", "Plate1/A01/ lead space.tmp", "Plate1/B03/B03_f01_ch1.tif",
+		"Plate1/B03/B03_f01_ch2.tif", "Plate1/B03/cache/x.tif", "a[1]/b.txt")
+	sameTree(t, archived(t, base), subset(t, files, want...))
+
+	r = runBin(t, "check", "-d", src, base)
+	wantFail(t, "check without --exclude", r, 3, "top.tmp: on disk but not in the archive", "cache/x.tif: on disk but not in the archive")
+	r = runBin(t, "check", "-d", src, "--exclude", "*.tmp", "--exclude", "Plate1/B03", "--exclude", "a[[]1]/", base)
+	wantFail(t, "check with the same --exclude", r, 0, fmt.Sprintf("check passed: %d files", len(want)))
+	// An archived file excluded at check is not compared: its damage on disk is not seen.
+	os.WriteFile(filepath.Join(src, "top.txt"), []byte("new"), 0o644)
+	wantFail(t, "check of a new file", runBin(t, "check", "-d", src, "--exclude", "*.tmp", "--exclude", "Plate1/B03", "--exclude", "a[[]1]/", base), 3, "top.txt: on disk but not in the archive")
+}
+
+// runStdin runs the binary with stdin.
+func runStdin(t *testing.T, stdin []byte, args ...string) runResult {
+	t.Helper()
+	cmd := exec.Command(readBin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = bytes.NewReader(stdin), &out, &errb
+	err := cmd.Run()
+	r := runResult{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestCreateFilesFrom: exactly the listed files and directories are
+// archived (newline or NUL lists, from a file or stdin, with --exclude);
+// check with the same list passes; missing entries are named, nothing written.
+func TestCreateFilesFrom(t *testing.T) {
+	src, files := selectTree(t)
+	out := t.TempDir()
+	list := filepath.Join(t.TempDir(), "list.txt")
+	os.WriteFile(list, []byte("Plate1/B03\n\n./top.tmp\nPlate1/A01/notes, with comma.txt\n a wrong\n"), 0o644)
+	os.WriteFile(filepath.Join(src, " a wrong"), []byte("leading space"), 0o644)
+	files[" a wrong"] = []byte("leading space")
+	want := []string{"Plate1/B03/B03_f01_ch1.tif", "Plate1/B03/B03_f01_ch2.tif", "Plate1/B03/cache/x.tif",
+		"top.tmp", "Plate1/A01/notes, with comma.txt", " a wrong"}
+
+	base := filepath.Join(out, "nl")
+	mustRun(t, "create", "-q", "--files-from", list, src, base)
+	sameTree(t, archived(t, base), subset(t, files, want...))
+	wantFail(t, "check --files-from", runBin(t, "check", "-d", src, "--files-from", list, base), 0, "check passed: 6 files")
+
+	nul := []byte("Plate1/B03\x00top.tmp\x00Plate1/A01/notes, with comma.txt\x00 a wrong")
+	base = filepath.Join(out, "nul")
+	r := runStdin(t, nul, "create", "-q", "--null", "--files-from", "-", "--exclude", "cache", src, base)
+	wantFail(t, "create --null --files-from -", r, 0)
+	sameTree(t, archived(t, base), subset(t, files, slices.DeleteFunc(want, func(p string) bool { return strings.Contains(p, "cache") })...))
+
+	before := listDir(t, out)
+	os.WriteFile(list, []byte("top.tmp\nnope.txt\nPlate1/B03/gone/\n"), 0o644)
+	r = runBin(t, "create", "--files-from", list, src, filepath.Join(out, "miss"))
+	wantFail(t, "missing entries", r, 1, "missing in", "nope.txt", "Plate1/B03/gone/")
+	os.WriteFile(list, []byte("top.tmp\n/etc/passwd\n"), 0o644)
+	wantFail(t, "absolute entry", runBin(t, "create", "--files-from", list, src, filepath.Join(out, "abs")), 2, "entry 2", "/etc/passwd")
+	wantFail(t, "--null alone", runBin(t, "create", "--null", src, filepath.Join(out, "n")), 2, "--null")
+	if got := listDir(t, out); !slices.Equal(got, before) {
+		t.Errorf("failed runs left %q (before: %q)", got, before)
+	}
+}
+
+// dryPlan is the part of create --dry-run's JSON the tests read.
+type dryPlan struct {
+	DryRun          bool  `json:"dry_run"`
+	Files           int64 `json:"files"`
+	Parts           int64 `json:"parts"`
+	RawBytes        int64 `json:"raw_bytes"`
+	Excluded        int64 `json:"excluded"`
+	EstimatedStored int64 `json:"estimated_stored_bytes"`
+	Archives        []struct {
+		Path   string `json:"path"`
+		Exists bool   `json:"exists"`
+		Parts  int64  `json:"parts"`
+	} `json:"archives"`
+}
+
+// TestCreateDryRun: the plan's counts are those of the real run, its
+// estimate (every part sampled here) its stored bytes; the output
+// directory stays byte-identical (an existing set there too) and nothing
+// is written anywhere but the --json file asked for.
+func TestCreateDryRun(t *testing.T) {
+	src, _ := selectTree(t)
+	out := t.TempDir()
+	mustRun(t, "create", "-q", "-w", "3", src, filepath.Join(out, "old"))
+	// A killed run's leftover, which a real create would remove: a dry run does not.
+	stale := archive.TempName(filepath.Join(out, "old_9.h5"), fmt.Sprintf("%s-%d-0badf00d", tempfile.Host(), 1<<22+1))
+	if err := os.WriteFile(stale, []byte("left by a killed run"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before, srcBefore := treeState(t, out), treeState(t, src)
+
+	r := runBin(t, "create", "--dry-run", "-w", "3", "-s", "3000", "--exclude", "*.tmp", src, filepath.Join(out, "new"))
+	wantFail(t, "dry run", r, 0)
+	for _, w := range []string{"dry run: nothing written", "9 files", "left out by --exclude/--files-from: 2", "new_0.h5", "new_2.h5", "total: about"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("plan does not say %q:\n%s", w, r.stdout)
+		}
+	}
+	r = runBin(t, "create", "--dry-run", "-q", "-w", "3", "--json", "-", src, filepath.Join(out, "old"))
+	var p dryPlan
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil || r.code != 0 || !p.DryRun {
+		t.Fatalf("--json -: exit %d, %v, %+v\n%s%s", r.code, err, p, r.stdout, r.stderr)
+	}
+	if len(p.Archives) != 3 || !p.Archives[0].Exists || p.Archives[0].Path != filepath.Join(out, "old_0.h5") {
+		t.Errorf("archives %+v: want old_0..2.h5, existing", p.Archives)
+	}
+	sameState(t, before, treeState(t, out))
+	sameState(t, srcBefore, treeState(t, src))
+
+	// The same plan beside the real run's summary: with every part sampled
+	// (16 or fewer) the estimate is the stored bytes; with more, near them.
+	for _, c := range []struct {
+		split string
+		slack float64
+	}{{"1000000", 0}, {"3000", 0.15}} {
+		args := []string{"-w", "2", "-s", c.split, "--exclude", "*.tmp", src, filepath.Join(out, "real"+c.split)}
+		jsonOut := filepath.Join(t.TempDir(), "plan.json")
+		mustRun(t, append([]string{"create", "-q", "--dry-run", "--json", jsonOut}, args...)...)
+		sameState(t, before, treeState(t, out))
+		b, err := os.ReadFile(jsonOut)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p = dryPlan{}
+		if err := json.Unmarshal(b, &p); err != nil || !p.DryRun {
+			t.Fatalf("--json FILE: %v %s", err, b)
+		}
+		r = runBin(t, append([]string{"create", "-q", "--json", "-"}, args...)...)
+		var real struct {
+			Files, Parts int64
+			RawBytes     int64 `json:"raw_bytes"`
+			Archives     []struct {
+				Payload int64 `json:"payload_bytes"`
+			}
+		}
+		if err := json.Unmarshal([]byte(r.stdout), &real); err != nil || r.code != 0 {
+			t.Fatalf("real run: exit %d %v\n%s", r.code, err, r.stderr)
+		}
+		before = treeState(t, out)
+		stored := int64(0)
+		for _, a := range real.Archives {
+			stored += a.Payload
+		}
+		if p.Files != real.Files || p.Parts != real.Parts || p.RawBytes != real.RawBytes || p.Excluded != 2 {
+			t.Errorf("-s %s: plan %+v, real run %+v", c.split, p, real)
+		}
+		if d := float64(p.EstimatedStored - stored); d < -2-c.slack*float64(stored) || d > 2+c.slack*float64(stored) {
+			t.Errorf("-s %s: estimated %d stored bytes, the run stored %d", c.split, p.EstimatedStored, stored)
+		}
+	}
 }

@@ -4,8 +4,6 @@ package main
 // --files-from (with --null) and unpack's PATH arguments.
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,7 +102,7 @@ func readFilesFrom(c *cli.Context, cmd, dir string) ([]string, error) {
 		defer f.Close()
 		r = f
 	}
-	list, err := splitList(r, c.Bool("null"))
+	list, err := selection.ReadList(r, c.Bool("null"))
 	if err != nil {
 		return nil, fmt.Errorf("%s: --files-from %s: %w", cmd, name, err)
 	}
@@ -129,43 +127,6 @@ func readFilesFrom(c *cli.Context, cmd, dir string) ([]string, error) {
 		return nil, usagef("%s: --files-from %s lists no path", cmd, name)
 	}
 	return list, nil
-}
-
-// splitList reads newline- or NUL-separated entries, skipping empty ones.
-// An entry longer than the longest archive path is refused.
-func splitList(r io.Reader, null bool) ([]string, error) {
-	sep := byte('\n')
-	if null {
-		sep = 0
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), archive.MaxPath+16)
-	sc.Split(func(data []byte, atEOF bool) (int, []byte, error) {
-		if i := bytes.IndexByte(data, sep); i >= 0 {
-			return i + 1, data[:i], nil
-		}
-		if atEOF && len(data) > 0 {
-			return len(data), data, nil
-		}
-		return 0, nil, nil
-	})
-	var out []string
-	for sc.Scan() {
-		if e := sc.Text(); e != "" {
-			out = append(out, e)
-		}
-	}
-	if errors.Is(sc.Err(), bufio.ErrTooLong) {
-		return nil, fmt.Errorf("entry %d is longer than a path can be (%d bytes)%s", len(out)+1, archive.MaxPath, nullHint(null))
-	}
-	return out, sc.Err()
-}
-
-func nullHint(null bool) string {
-	if null {
-		return ""
-	}
-	return "; a NUL-separated list needs --null"
 }
 
 func firstFew(list []string) string {

@@ -19,4 +19,7 @@
 // A path is selected when it is, or lies below, one of the literal paths or
 // matches one of the includes (everything is, when neither is given), and
 // matches none of the excludes: exclude wins.
+//
+// ReadList reads a --files-from list (newline- or NUL-separated). Both
+// parsers are fuzzed (FuzzGlob, FuzzReadList).
 package selection

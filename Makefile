@@ -90,6 +90,8 @@ fuzz: deps
 	go test ./setwriter/ -run='^$$' -fuzz=FuzzParseShardRecord -fuzztime=2m
 	go test ./shard/ -run='^$$' -fuzz=FuzzParseRecord -fuzztime=2m
 	go test ./shellquote/ -run='^$$' -fuzz=FuzzQuote -fuzztime=1m
+	go test ./selection/ -run='^$$' -fuzz=FuzzGlob -fuzztime=1m
+	go test ./selection/ -run='^$$' -fuzz=FuzzReadList -fuzztime=1m
 	go test ./archive/ -run='^$$' -fuzz=FuzzSideIndex -fuzztime=2m
 	go test ./h5sink/ -run='^$$' -fuzz=FuzzProbeAnswers -fuzztime=2m
 	set -o pipefail; HDF5VAULT_SWEEP=300 go test . -run='^TestBitFlipSweep' -count=1 -timeout=3h -v | grep -E '^(---|ok|FAIL)|outcomes|exit 1:|: [0-9]+$$'

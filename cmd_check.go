@@ -7,6 +7,7 @@ import (
 
 	"github.com/hdf5vault/hdf5vault/archiveset"
 	"github.com/hdf5vault/hdf5vault/jsonl"
+	"github.com/hdf5vault/hdf5vault/selection"
 	"github.com/urfave/cli/v2"
 )
 
@@ -21,13 +22,18 @@ func checkCommand() *cli.Command {
 			"failing file is named; the exit status is 3 if any file fails. -j FILE writes the original's\n" +
 			"JSON summary (pandas to_json layout: columns size_orig, size_arch, md5_orig, md5_arch,\n" +
 			"chunks, passed, indexed by file path); -j - writes JSON lines on stdout instead of text\n" +
-			"(status lines, a line per failing file, then the summary object every command writes).",
+			"(status lines, a line per failing file, then the summary object every command writes).\n" +
+			"For a set made with create --exclude or --files-from, give check the same flags: both\n" +
+			"sides are then restricted to that selection, so what was left out is not reported.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "directory", Aliases: []string{"d"}, Usage: "`DIR` to compare with the archive (required), e.g. -d /data/plate1"},
 			&cli.StringFlag{Name: "json", Aliases: []string{"j"}, Usage: "write the original's JSON summary to `FILE`, e.g. -j plate1-check.json; with - JSON lines on stdout instead of text"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"workers"}, Value: archiveset.Workers(), Usage: "files compared in parallel (no -j: check's -j is the original's JSON summary; --workers is the old name), e.g. --jobs 4"},
 			&cli.BoolFlag{Name: "follow-symlinks", Usage: "compare what symlinks point to (for sets made with create --follow-symlinks), e.g. --follow-symlinks"},
 			quietFlag(),
+			excludeFlag(),
+			filesFromFlag(),
+			nullFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runCheck,
@@ -84,12 +90,29 @@ func check(c *cli.Context, j *jsonRun) (*archiveset.CheckReport, error) {
 	if j != nil {
 		j.set(s)
 	}
-	o := archiveset.CheckOptions{Workers: c.Int("jobs"), FollowSymlinks: c.Bool("follow-symlinks")}
+	sel, err := checkSelection(c)
+	if err != nil {
+		return nil, err
+	}
+	o := archiveset.CheckOptions{Workers: c.Int("jobs"), FollowSymlinks: c.Bool("follow-symlinks"), Select: sel}
 	rep, err := s.Check(c.Context, c.String("directory"), o)
 	if err != nil {
 		return nil, fmt.Errorf("check: %w", err)
 	}
 	return rep, nil
+}
+
+// checkSelection is the selection of --exclude and --files-from, to which
+// both sides of the comparison are restricted.
+func checkSelection(c *cli.Context) (*selection.Selection, error) {
+	if _, err := newSelection("check", nil, nil, globs(c, "exclude")); err != nil {
+		return nil, err // a bad glob before reading the list
+	}
+	listed, err := readFilesFrom(c, "check", c.String("directory"))
+	if err != nil {
+		return nil, err
+	}
+	return newSelection("check", listed, nil, globs(c, "exclude"))
 }
 
 // checkOutcome is the check's verdict as an error (exit 3), or nil.

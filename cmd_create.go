@@ -18,6 +18,7 @@ import (
 	"github.com/hdf5vault/hdf5vault/jsonl"
 	"github.com/hdf5vault/hdf5vault/pipeline"
 	"github.com/hdf5vault/hdf5vault/progress"
+	"github.com/hdf5vault/hdf5vault/selection"
 	"github.com/hdf5vault/hdf5vault/setwriter"
 	"github.com/hdf5vault/hdf5vault/walker"
 	"github.com/hdf5vault/hdf5vault/zipsink"
@@ -100,6 +101,10 @@ func createFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "skip-unreadable",
 			Usage: "list unreadable or changing files in the summary instead of failing (exit status stays 1), e.g. --skip-unreadable"},
 		shardFlag,
+		excludeFlag(),
+		filesFromFlag(), nullFlag(),
+		&cli.BoolFlag{Name: "dry-run",
+			Usage: "walk and plan only: files, bytes, parts and each archive file's estimated size; writes nothing (with --json, the plan), e.g. --dry-run"},
 	}
 }
 
@@ -120,6 +125,9 @@ type createOptions struct {
 	follow    bool
 	skipBad   bool
 	start     time.Time
+	exclude   []string
+	sel       *selection.Selection // --exclude and --files-from
+	dryRun    bool
 }
 
 func runCreate(c *cli.Context) error {
@@ -149,6 +157,10 @@ func parseCreate(c *cli.Context) (*createOptions, error) {
 		writers: c.Int("writers"), jobs: c.Int("jobs"), zip: c.Bool("zip"),
 		quiet: c.Bool("quiet"), debug: c.Bool("debug"), jsonOut: c.String("json"),
 		force: c.Bool("force"), follow: c.Bool("follow-symlinks"), skipBad: c.Bool("skip-unreadable"),
+		exclude: globs(c, "exclude"), dryRun: c.Bool("dry-run"),
+	}
+	if _, err := newSelection("create", nil, nil, o.exclude); err != nil {
+		return nil, err
 	}
 	if o.writers < 1 {
 		return nil, usagef("--writers must be at least 1, got %d", o.writers)
@@ -239,6 +251,16 @@ func create(c *cli.Context, o *createOptions) error {
 	if err := o.trimBaseExt(say); err != nil {
 		return err
 	}
+	listed, err := readFilesFrom(c, "create", o.src)
+	if err != nil {
+		return err
+	}
+	if o.sel, err = newSelection("create", listed, nil, o.exclude); err != nil {
+		return err
+	}
+	if o.dryRun {
+		return dryRun(c, o)
+	}
 	js, err := openSummary(o, say)
 	if err != nil {
 		return err
@@ -304,6 +326,9 @@ func create(c *cli.Context, o *createOptions) error {
 		fmt.Fprintf(os.Stderr, "hdf5vault: peak buffered %d of %d bytes\n", res.HighWater, o.maxMemory)
 	}
 	o.warnEmpty(res, say)
+	if res.Walk != nil && res.Walk.Excluded > 0 {
+		say(fmt.Sprintf("left out %d files and directories (--exclude, --files-from)", res.Walk.Excluded))
+	}
 	return incomplete
 }
 
@@ -362,10 +387,19 @@ func (o *createOptions) pipelineConfig(ws []archive.Writer, progress pipeline.Pr
 		Walk: walker.Options{
 			FollowSymlinks: o.follow,
 			Exclude:        exclude,
+			Keep:           o.keep(),
 			Warn:           func(s walker.Skip) { say(fmt.Sprintf("skipping %s: %s", s.Path, s.Reason)) },
 			Note:           func(rel, msg string) { say(fmt.Sprintf("%s: %s", rel, msg)) },
 		},
 	}
+}
+
+// keep is the walk's selection (--exclude, --files-from); nil: every file.
+func (o *createOptions) keep() func(rel string, dir bool) bool {
+	if o.sel.Empty() {
+		return nil
+	}
+	return o.sel.Keep
 }
 
 // trimBaseExt takes "out/a.h5" as the base "out/a", saying so; an extension

@@ -6,6 +6,7 @@ import (
 
 	"github.com/hdf5vault/hdf5vault/archiveset"
 	"github.com/hdf5vault/hdf5vault/progress"
+	"github.com/hdf5vault/hdf5vault/selection"
 	"github.com/urfave/cli/v2"
 )
 
@@ -13,7 +14,7 @@ func unpackCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "unpack",
 		Usage:     "restore the files of an archive set into DEST/<stem>/",
-		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE",
+		ArgsUsage: "ARCHIVE... | ARCHIVE_BASE [PATH...]",
 		Description: "The set is given as its member files or as a base name (BASE resolves to BASE.h5 or\n" +
 			"BASE_<n>.h5, or the .zip forms). Files are restored into DEST/<stem>/, stem being the archive\n" +
 			"name without extension and _<n> suffix. The whole set is checked before anything is\n" +
@@ -23,7 +24,10 @@ func unpackCommand() *cli.Command {
 			"--keep-going restores every intact file of a damaged set and lists the damaged ones\n" +
 			"(exit 3). --skip-existing resumes an interrupted unpack: files already in DEST with the\n" +
 			"archived size and checksum are skipped, different ones are listed and left alone (exit 3).\n" +
-			"Temporary files of unpacks that are no longer running (on this host) are removed.",
+			"Temporary files of unpacks that are no longer running (on this host) are removed.\n" +
+			"PATHs after the set restore only these files or directories (everything below them);\n" +
+			"--include and --exclude select by GLOB (exclude wins). A PATH or --include that matches\n" +
+			"no archived file is refused before anything is written (exit 1), naming it.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "dest", Aliases: []string{"d", "destdir"}, Value: ".", Usage: "destination `DIR`; files land in DIR/<stem>/, e.g. -d /restore"},
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j"}, Value: archiveset.Workers(), Usage: "parallel decoders (parts in flight, so memory is about N x chunk size at most), e.g. -j 4"},
@@ -31,6 +35,8 @@ func unpackCommand() *cli.Command {
 			&cli.BoolFlag{Name: "keep-going", Aliases: []string{"k"}, Usage: "restore every intact file of a damaged set; list the damaged ones (exit 3)"},
 			&cli.BoolFlag{Name: "skip-existing", Usage: "resume: skip files already in DEST with the archived content; list different ones (exit 3)"},
 			jsonFlag(),
+			includeFlag(),
+			excludeFlag(),
 		},
 		OnUsageError: readUsageError,
 		Action:       runUnpack,
@@ -42,7 +48,16 @@ func runUnpack(c *cli.Context) error {
 	if jobs < 1 {
 		return usagef("unpack: -j must be at least 1")
 	}
-	o := archiveset.UnpackOptions{Workers: jobs, KeepGoing: c.Bool("keep-going"), SkipExisting: c.Bool("skip-existing")}
+	if c.NArg() == 0 {
+		return usagef("unpack: no archive given")
+	}
+	setArgs, paths := splitSetArgs(c.Args().Slice())
+	sel, err := newSelection("unpack", paths, globs(c, "include"), globs(c, "exclude"))
+	if err != nil {
+		return err
+	}
+	o := unpackRun{setArgs: setArgs, sel: sel,
+		UnpackOptions: archiveset.UnpackOptions{Workers: jobs, KeepGoing: c.Bool("keep-going"), SkipExisting: c.Bool("skip-existing")}}
 	if !c.Bool("json") {
 		return unpackText(c, o)
 	}
@@ -58,9 +73,17 @@ func runUnpack(c *cli.Context) error {
 	return j.finish(err)
 }
 
+// unpackRun is what to restore: the set's arguments, the selection of
+// PATHs, --include and --exclude, and the options.
+type unpackRun struct {
+	archiveset.UnpackOptions
+	setArgs []string
+	sel     *selection.Selection
+}
+
 // unpack opens the set and restores it (j: for --json, else nil).
-func unpack(c *cli.Context, o archiveset.UnpackOptions, j *jsonRun) (archiveset.UnpackStats, error) {
-	s, err := openSetWith(c, "unpack", archiveset.OpenOptions{Partial: o.KeepGoing})
+func unpack(c *cli.Context, o unpackRun, j *jsonRun) (archiveset.UnpackStats, error) {
+	s, err := openSetArgs(c, "unpack", o.setArgs, archiveset.OpenOptions{Partial: o.KeepGoing})
 	if err != nil {
 		return archiveset.UnpackStats{}, err
 	}
@@ -68,7 +91,13 @@ func unpack(c *cli.Context, o archiveset.UnpackOptions, j *jsonRun) (archiveset.
 	if j != nil {
 		j.set(s)
 	}
-	st, err := s.UnpackWith(c.Context, c.String("dest"), o)
+	if err := s.Select(c.Context, o.sel); err != nil {
+		return archiveset.UnpackStats{}, fmt.Errorf("unpack: %w", err)
+	}
+	if err := archiveset.NotFound(o.sel); err != nil {
+		return archiveset.UnpackStats{}, fmt.Errorf("unpack: %w", err)
+	}
+	st, err := s.UnpackWith(c.Context, c.String("dest"), o.UnpackOptions)
 	switch {
 	case err != nil && c.Context.Err() != nil:
 		err = interruptedRun{err, restoredSoFar(st, s.Len())}
@@ -90,7 +119,7 @@ func restoredSoFar(st archiveset.UnpackStats, files int64) string {
 }
 
 // unpackText reports in text: damaged and different files, then the tally.
-func unpackText(c *cli.Context, o archiveset.UnpackOptions) error {
+func unpackText(c *cli.Context, o unpackRun) error {
 	stop := readProgress(c, "unpacking", 0)
 	defer stop()
 	start := time.Now()
@@ -132,7 +161,12 @@ func openSetWith(c *cli.Context, cmd string, o archiveset.OpenOptions) (*archive
 	if c.NArg() == 0 {
 		return nil, usagef("%s: no archive given", cmd)
 	}
-	s, err := archiveset.OpenArgsWith(c.Context, c.Args().Slice(), o)
+	return openSetArgs(c, cmd, c.Args().Slice(), o)
+}
+
+// openSetArgs opens the set named by args (member files or a base name).
+func openSetArgs(c *cli.Context, cmd string, args []string, o archiveset.OpenOptions) (*archiveset.Set, error) {
+	s, err := archiveset.OpenArgsWith(c.Context, args, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}

@@ -417,10 +417,15 @@ func (x *SideIndex) block(i int, dst []Entry) ([]Entry, error) {
 	return dst, nil
 }
 
+// BlockOf is the one block that can hold path: the last whose first path
+// is <= path; -1 when path sorts before every entry.
+func (x *SideIndex) BlockOf(path string) int {
+	return sort.Search(x.Header.Blocks, func(i int) bool { return x.t.first(i) > path }) - 1
+}
+
 // Find returns the entry of path, reading only the one block that can hold it.
 func (x *SideIndex) Find(path string) (Entry, bool, error) {
-	// The last block whose first path is <= path.
-	i := sort.Search(x.Header.Blocks, func(i int) bool { return x.t.first(i) > path }) - 1
+	i := x.BlockOf(path)
 	if i < 0 {
 		return Entry{}, false, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/selection"
 	"github.com/hdf5vault/hdf5vault/walker"
 )
 
@@ -36,6 +37,9 @@ type CheckRow struct {
 type CheckOptions struct {
 	Workers        int  // files compared in parallel
 	FollowSymlinks bool // compare what symlinks point to, as create --follow-symlinks archives it
+	// Select, when not empty, restricts both sides to what it selects, as
+	// create --exclude and --files-from restricted the set.
+	Select *selection.Selection
 }
 
 // CheckReport is the outcome of a check.
@@ -57,7 +61,10 @@ func (s *Set) Check(ctx context.Context, dir string, o CheckOptions) (*CheckRepo
 	progress := progressOf(ctx)
 	progress.Begin("scanning "+dir, 0, 0)
 	own := s.ownMembers()
-	wo := walker.Options{FollowSymlinks: o.FollowSymlinks, Exclude: func(d, name string) bool {
+	if err := s.Select(ctx, o.Select); err != nil {
+		return nil, err
+	}
+	wo := walker.Options{FollowSymlinks: o.FollowSymlinks, Keep: keep(o.Select), Exclude: func(d, name string) bool {
 		if own(d, name) {
 			rep.Members = append(rep.Members, filepath.Join(d, name))
 			return true
@@ -83,6 +90,13 @@ func (s *Set) Check(ctx context.Context, dir string, o CheckOptions) (*CheckRepo
 		return s.checkRow(ctx, r, dir, &rep.Rows[i])
 	})
 	return rep, err
+}
+
+func keep(sel *selection.Selection) func(rel string, dir bool) bool {
+	if sel.Empty() {
+		return nil
+	}
+	return sel.Keep
 }
 
 // ownMembers tells whether a directory entry is one of the set's member

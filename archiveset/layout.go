@@ -62,7 +62,7 @@ func (s *Set) LayoutError() error {
 	var bad []string
 	failure := false
 	for i := range s.Files {
-		if p := s.Files[i].Problem; p != nil {
+		if p := s.Files[i].Problem; p != nil && s.sel.Match(s.Files[i].Path) {
 			bad = append(bad, p.Error())
 			failure = failure || !errors.Is(p, archive.ErrDamaged)
 		}

@@ -88,6 +88,9 @@ func fanOut[T any](ctx context.Context, s *Set, workers, n int, feed func(ctx co
 func (s *Set) bytes() int64 {
 	var n int64
 	for i := range s.Files {
+		if !s.sel.Match(s.Files[i].Path) {
+			continue
+		}
 		n += s.Files[i].Size
 	}
 	return n

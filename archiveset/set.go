@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/selection"
 )
 
 // Opener opens one archive file for reading.
@@ -40,7 +41,10 @@ type Set struct {
 
 	sideSpans  []archive.Span // the bytes each member's side index occupies
 	sideOwners []string       // the member holding each copy of the side index, Side first
-	lost       map[int]error  // members missing or unreadable (OpenOptions.Partial): why
+	sel        *selection.Selection
+	ranges     []selection.Range // where sel's paths can lie; nil: anywhere
+	selected   int64             // files sel selects
+	lost       map[int]error     // members missing or unreadable (OpenOptions.Partial): why
 }
 
 // OpenOptions configure Open.

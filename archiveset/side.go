@@ -82,19 +82,30 @@ func openSideCopy(m *Member, sizes []int64) (*archive.SideIndex, archive.Span, e
 	return x, span, err
 }
 
-// Len is the number of archived files.
+// Len is the number of archived files (of the selected ones after Select).
 func (s *Set) Len() int64 {
+	if s.sel != nil {
+		return s.selected
+	}
 	if s.Side != nil {
 		return s.Side.Header.Files
 	}
 	return int64(len(s.Files))
 }
 
-// Walk hands every file to fn in path order. The File is fn's to keep.
-// With a side index the entries are decoded a block at a time, so memory
-// does not grow with the set; a damaged block (in every copy) ends the
-// walk with an error wrapping archive.ErrSideIndex.
+// Walk hands every file to fn in path order (only the selected ones after
+// Select). The File is fn's to keep. With a side index the entries are
+// decoded a block at a time, so memory does not grow with the set; a
+// damaged block (in every copy) ends the walk with an error wrapping
+// archive.ErrSideIndex.
 func (s *Set) Walk(ctx context.Context, fn func(*File) error) error {
+	if s.sel != nil {
+		return s.walkSelected(ctx, fn)
+	}
+	return s.walkAll(ctx, fn)
+}
+
+func (s *Set) walkAll(ctx context.Context, fn func(*File) error) error {
 	if s.Side == nil {
 		for i := range s.Files {
 			if err := ctx.Err(); err != nil {

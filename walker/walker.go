@@ -41,6 +41,7 @@ type Stats struct {
 	Followed   int      // symlinks followed (FollowSymlinks)
 	Special    []Skip   // fifos, sockets, devices, dangling or looping links
 	Unreadable []Skip   // only with SkipUnreadable: directories or names that could not be archived
+	Excluded   int64    // files and directories Options.Keep left out
 }
 
 // Options configure a walk. The zero value walks without following symlinks
@@ -51,6 +52,10 @@ type Options struct {
 	// Exclude leaves out a directory entry (the archive's own output when it
 	// lies inside the tree). dir is the directory's path as walked.
 	Exclude func(dir, name string) bool
+	// Keep, when set, leaves out what it returns false for: a file, or a
+	// directory with everything below it (dir is true). rel is the path
+	// relative to the root. Such entries are counted in Stats.Excluded.
+	Keep func(rel string, dir bool) bool
 	// ReadDir lists a directory; nil means os.ReadDir. Tests inject failures here.
 	ReadDir func(dir string) ([]os.DirEntry, error)
 	// Warn reports a skipped special file as it is found; may be nil.
@@ -163,6 +168,10 @@ func (w *walk) classify(dir, rel string, d os.DirEntry, ancestors []fileID) (c c
 	if w.o.Exclude != nil && w.o.Exclude(dir, name) {
 		return c, false, nil
 	}
+	// Before the name and type checks: what the user left out cannot fail the walk.
+	if d.Type()&fs.ModeSymlink == 0 && !w.keep(c.rel, d.IsDir()) {
+		return c, false, nil
+	}
 	// The index is JSON: a name that is not UTF-8 cannot be recorded in it.
 	// A backslash is an ordinary byte of a POSIX name and is archived as such.
 	if !utf8.ValidString(name) {
@@ -190,6 +199,9 @@ func (w *walk) classify(dir, rel string, d os.DirEntry, ancestors []fileID) (c c
 			w.special(c.rel, "symlink loop: points to a directory above it")
 			return c, false, nil
 		}
+		if !w.keep(c.rel, target.IsDir()) {
+			return c, false, nil
+		}
 		w.st.Followed++
 		info = target
 	}
@@ -207,6 +219,15 @@ func (w *walk) classify(dir, rel string, d os.DirEntry, ancestors []fileID) (c c
 	}
 	w.special(c.rel, "not a regular file ("+kind(info.Mode())+")")
 	return c, false, nil
+}
+
+// keep asks Options.Keep about an entry, counting what it leaves out.
+func (w *walk) keep(rel string, dir bool) bool {
+	if w.o.Keep == nil || w.o.Keep(rel, dir) {
+		return true
+	}
+	w.st.Excluded++
+	return false
 }
 
 func (w *walk) special(rel, reason string) {

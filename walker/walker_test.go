@@ -233,3 +233,34 @@ func TestWalkRootNotDir(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// Keep leaves files and whole directories out: a pruned directory is never
+// listed (an unreadable one does not fail the walk) and a name that could
+// not be archived does not fail it either once it is left out.
+func TestKeepPrunes(t *testing.T) {
+	root := t.TempDir()
+	for _, f := range []string{"a/keep.tif", "a/drop.tmp", "skip/deep/x", "top.txt", "bad\xff"} {
+		mkfile(t, root, f, 1)
+	}
+	o := Options{
+		Keep: func(rel string, dir bool) bool {
+			return !(dir && rel == "skip") && !strings.HasSuffix(rel, ".tmp") && !strings.HasPrefix(rel, "bad")
+		},
+		ReadDir: func(dir string) ([]os.DirEntry, error) {
+			if filepath.Base(dir) == "skip" {
+				return nil, syscall.EACCES
+			}
+			return os.ReadDir(dir)
+		},
+	}
+	got, st, err := collect(t, root, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"top.txt", "a/keep.tif"}; !reflect.DeepEqual(rels(got), want) {
+		t.Errorf("got %q, want %q", rels(got), want)
+	}
+	if st.Excluded != 3 || st.Files != 2 {
+		t.Errorf("excluded %d, files %d; want 3 and 2", st.Excluded, st.Files)
+	}
+}

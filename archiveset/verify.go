@@ -39,8 +39,11 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		mu  sync.Mutex
 		res VerifyResult
 	)
-	res.Damaged = s.sideDamage(ctx, &res)
-	err := s.parallelFiles(ctx, workers, func(ctx context.Context, r *fileReader, f *File) error {
+	var err error
+	if res.Damaged, err = s.sideDamage(ctx, &res); err != nil {
+		return res, err
+	}
+	err = s.parallelFiles(ctx, workers, func(ctx context.Context, r *fileReader, f *File) error {
 		err := r.copyTo(ctx, f, io.Discard)
 		switch {
 		case ctx.Err() != nil:
@@ -69,14 +72,15 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 }
 
 // sideDamage checks every block of every copy of the side index and that
-// no two payloads claim the same bytes; one line per finding.
-func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) []string {
+// no two payloads claim the same bytes; one line per finding. An I/O or
+// resource failure on the way ends the check with an error.
+func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) ([]string, error) {
 	var out []string
 	if s.SideNote != "" && s.Side == nil {
 		out = append(out, s.SideNote)
 	}
 	if s.Side == nil {
-		return out
+		return out, nil
 	}
 	for i, x := range append([]*archive.SideIndex{s.Side}, s.Side.Copies...) {
 		if err := x.CheckBlocks(); err != nil {
@@ -94,15 +98,23 @@ func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) []string {
 			if m == nil {
 				continue
 			}
-			if err := s.checkJSON(m); err != nil {
+			err := s.checkJSON(m)
+			if archive.IsFailure(err) {
+				return out, err
+			}
+			if err != nil {
 				out = append(out, err.Error())
 			}
 		}
 	}
-	if err := s.CheckSpans(ctx); err != nil && ctx.Err() == nil {
+	err := s.CheckSpans(ctx)
+	if archive.IsFailure(err) {
+		return out, err
+	}
+	if err != nil {
 		out = append(out, err.Error())
 	}
-	return out
+	return out, nil
 }
 
 // checkJSON compares a member's JSON index, which our readers of a set
@@ -111,7 +123,7 @@ func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) []string {
 func (s *Set) checkJSON(m *Member) error {
 	sum, err := infoSum(m.R)
 	if err != nil {
-		return fmt.Errorf("%s: the JSON index %s is unreadable: %v", m.Path, archive.AttrInfo, err)
+		return fmt.Errorf("%s: the JSON index %s is unreadable: %w", m.Path, archive.AttrInfo, err)
 	}
 	if sum != s.Side.Header.InfoSum {
 		return fmt.Errorf("%s: the JSON index %s differs from the one written: damaged (hdf5vault reads the side index; h5py readers need the JSON)", m.Path, archive.AttrInfo)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hdf5vault/hdf5vault/archiveset"
+	"github.com/hdf5vault/hdf5vault/blosc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,7 +17,8 @@ func verifyCommand() *cli.Command {
 			"checksums the archive records; each damaged file is named and the exit status is 3.\n" +
 			"Example: hdf5vault verify /archive/plate1 (or the member files /archive/plate1_*.h5).\n" +
 			"Archives written by the original HDF5Vault record no checksums: they are still decoded\n" +
-			"in full and their sizes checked.",
+			"in full and their sizes checked. Parts written by create -d before it kept its dictionaries\n" +
+			"within C-Blosc2's limit are read, but listed as NOT-C-READABLE (exit 3): other readers fail on them.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "workers", Aliases: []string{"w"}, Value: archiveset.Workers(), Usage: "files decoded in parallel, e.g. -w 4"},
 			quietFlag(),
@@ -50,8 +52,16 @@ func runVerify(c *cli.Context) error {
 	for _, d := range res.Damaged {
 		fmt.Fprintln(w, "DAMAGED", d)
 	}
+	for _, d := range res.NotCReadable {
+		fmt.Fprintln(w, "NOT-C-READABLE", d)
+	}
 	if n := len(res.Damaged); n > 0 {
 		return mismatchError{fmt.Errorf("verify: %d of %d files damaged", n, res.Files)}
+	}
+	if n := len(res.NotCReadable); n > 0 {
+		return mismatchError{fmt.Errorf("verify: %d of %d files are intact and read by hdf5vault, but C-Blosc2 "+
+			"(python-blosc2, the original's unpack) cannot read them: their dictionaries exceed its limit of %d bytes "+
+			"(written by create -d before it kept to it); unpack and create again to fix", n, res.Files, blosc.MaxDictSize)}
 	}
 	if res.Files == 0 {
 		fmt.Fprintln(w, "verified an empty set: it holds no files")

@@ -21,6 +21,10 @@ type VerifyResult struct {
 	Damaged     []string // one line per damaged file, naming it and the cause
 	HasChecksum bool     // whether the archive records checksums at all
 	Notes       []string // what was not checked, and why
+	// NotCReadable lists the files, read and intact, with a part C-Blosc2
+	// cannot read (a dictionary over its limit, written by create -d
+	// before it kept to it): one line per file, naming the part.
+	NotCReadable []string
 }
 
 // jsonCheckMaxFiles bounds the sets whose JSON index verify reads: libhdf5
@@ -44,6 +48,12 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		return res, err
 	}
 	err = s.parallelFiles(ctx, workers, func(ctx context.Context, r *fileReader, f *File) error {
+		var cdict error
+		r.cdict = func(_ *Part, err error) {
+			if cdict == nil {
+				cdict = err
+			}
+		}
 		err := r.copyTo(ctx, f, io.Discard)
 		switch {
 		case ctx.Err() != nil:
@@ -60,6 +70,8 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		}
 		if err != nil {
 			res.Damaged = append(res.Damaged, err.Error())
+		} else if cdict != nil {
+			res.NotCReadable = append(res.NotCReadable, fmt.Sprintf("%s: %v", f.Path, cdict))
 		}
 		return nil
 	})
@@ -67,6 +79,7 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		res.Damaged, err = append(res.Damaged, err.Error()), nil
 	}
 	sort.Strings(res.Damaged)
+	sort.Strings(res.NotCReadable)
 	res.HasChecksum = res.WithSum > 0
 	return res, err
 }

@@ -4,6 +4,7 @@ package blosc
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -17,8 +18,9 @@ type Decoder struct {
 	MaxSize int
 	// LegacyDicts accepts dictionaries of up to 128 KiB, which create -d
 	// wrote before it kept to BLOSC2_MAXDICTSIZE, so that such archives can
-	// still be restored. C-Blosc2 refuses them: leave it off to check that
-	// a chunk is one C reads. Refusals say ErrDictSize.
+	// still be restored (every read command sets it). C-Blosc2 refuses
+	// them: leave it off, or use CheckCDict, to check that a chunk is one C
+	// reads. Refusals say ErrDictSize.
 	LegacyDicts bool
 	// Threads is reserved: blocks are decoded on the caller's goroutine.
 	Threads int
@@ -110,6 +112,22 @@ func (d *Decoder) DecodeAll(chunk, dst []byte) ([]byte, error) {
 		return dst[:start], corruptf("decoded %d bytes, header says %d", len(dst)-start, h.NBytes)
 	}
 	return dst, nil
+}
+
+// CheckCDict returns an error wrapping ErrDictSize when chunk's dictionary
+// is outside C-Blosc2's bounds: the chunks create -d wrote before it kept
+// to BLOSC2_MAXDICTSIZE, which LegacyDicts reads but C-Blosc2 refuses. It
+// returns nil for every other chunk, damaged ones included (DecodeAll
+// reports those).
+func CheckCDict(chunk []byte) error {
+	h, err := ParseHeader(chunk)
+	if err != nil || !h.UseDict {
+		return nil
+	}
+	if _, err := layoutChunk(&h, chunk, MaxDictSize); errors.Is(err, ErrDictSize) {
+		return err
+	}
+	return nil
 }
 
 // decodeSpecial expands a special-value chunk: its size comes from the

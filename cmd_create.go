@@ -295,6 +295,7 @@ func create(c *cli.Context, o *createOptions) error {
 	set, err := setwriter.Write(opts, open, func(s *setwriter.Set, ws []archive.Writer) error {
 		progress := newProgress(o.quiet)
 		cfg := o.pipelineConfig(ws, progress, s.Exclude, say)
+		cfg.Members = s.Final
 		if o.debug {
 			fmt.Fprintf(os.Stderr, "hdf5vault: create %s -> %v; compress=%v %+v jobs=%d chunk=%d max-memory=%d\n",
 				o.src, s.Final, o.compress, o.blosc, o.jobs, o.chunk, o.maxMemory)

@@ -297,7 +297,12 @@ func TestFaultFileSizeLimit(t *testing.T) {
 				args = append(args, "-z")
 			}
 			r := limited(t, 100_000, args...)
-			wantFail(t, "create over RLIMIT_FSIZE", r, 1, "file too large", filepath.Join(out, ".lim."))
+			member := filepath.Join(out, "lim.h5")
+			if zip {
+				member = filepath.Join(out, "lim.zip")
+			}
+			wantFail(t, "create over RLIMIT_FSIZE", r, 1, "file too large", member)
+			oneContext(t, r.stderr, src, member)
 			noArchive(t, out, "lim", true)
 			sameState(t, before, treeState(t, src))
 			name, extra := "lim.h5", []string{"-w", "1", "-j", "1"}
@@ -315,7 +320,7 @@ func TestFaultFileSizeLimit(t *testing.T) {
 			}
 			out2 := t.TempDir()
 			r = limited(t, fi.Size()-2048, append([]string{"create", "-q", "-c", "1", src, filepath.Join(out2, "lim")}, extra...)...)
-			wantFail(t, "create just over RLIMIT_FSIZE", r, 1, "too large", filepath.Join(out2, ".lim."))
+			wantFail(t, "create just over RLIMIT_FSIZE", r, 1, "too large", out2)
 			noArchive(t, out2, "lim", true)
 		})
 	}
@@ -329,6 +334,18 @@ func TestFaultFileSizeLimit(t *testing.T) {
 	r := limited(t, 100_000, "unpack", "-j", "1", "-d", dest, set)
 	wantFail(t, "unpack over RLIMIT_FSIZE", r, 1, "file too large")
 	onlyCompleteFiles(t, filepath.Join(dest, "set"), sourceFiles(t, src))
+}
+
+// oneContext checks that create's error is one line that names the source
+// file, the member and the cause once each: "SRC/F: storing it in MEMBER:
+// write: file too large", not the temporary file's name again and again.
+func oneContext(t *testing.T, stderr, src, member string) {
+	t.Helper()
+	msg := strings.TrimSpace(stderr)
+	if strings.Count(msg, "\n") > 0 || strings.Count(msg, src) != 1 || strings.Count(msg, member) != 1 ||
+		strings.Contains(msg, archive.TempSuffix) || !strings.Contains(msg, ": storing ") {
+		t.Errorf("create's error does not say the source file, the member and the cause once each:\n%s", msg)
+	}
 }
 
 // onlyCompleteFiles fails if a file under dir is a temporary file or differs
@@ -374,7 +391,7 @@ func TestFaultDiskFull(t *testing.T) {
 				args = append(args, "-z")
 			}
 			r := runBin(t, args...)
-			wantFail(t, "create on a full disk", r, 1, "no space left on device", filepath.Join(full, ".acq_"))
+			wantFail(t, "create on a full disk", r, 1, "no space left on device", full)
 			noArchive(t, full, "acq", true)
 			sameState(t, before, treeState(t, src))
 		})

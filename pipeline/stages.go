@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -140,7 +141,11 @@ func (r *run) put(n int, w archive.Writer, p *part) error {
 	}
 	off, err := w.Put(p.dataset, p.payload, a)
 	if err != nil {
-		return fmt.Errorf("%s: storing %s in archive file %d: %w", f.Path, p.dataset, n, err)
+		what := "it"
+		if f.nparts > 1 {
+			what = fmt.Sprintf("part %d of %d", p.k+1, f.nparts)
+		}
+		return fmt.Errorf("%s: storing %s in %s: %w", f.Path, what, r.member(n, err), reason(err))
 	}
 	size := r.partLen(f, p.k)
 	f.parts[p.k] = archive.SidePart{Archive: n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
@@ -148,6 +153,29 @@ func (r *run) put(n int, w archive.Writer, p *part) error {
 	r.res.Archives[n].Stored += int64(len(p.payload))
 	r.cfg.Progress.Stored(size)
 	return nil
+}
+
+// member names archive file n in a message: its final name when the
+// caller gave them (Config.Members), else the file a Writer's error names.
+func (r *run) member(n int, err error) string {
+	if n < len(r.cfg.Members) {
+		return r.cfg.Members[n]
+	}
+	var pe *archive.PutError
+	if errors.As(err, &pe) {
+		return pe.File
+	}
+	return fmt.Sprintf("archive file %d", n)
+}
+
+// reason is a Writer's error without the file and dataset it names (the
+// message around it says them).
+func reason(err error) error {
+	var pe *archive.PutError
+	if errors.As(err, &pe) {
+		return pe.Reason()
+	}
+	return err
 }
 
 // partLen is the raw size of part k of f.

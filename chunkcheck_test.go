@@ -38,7 +38,7 @@ func TestUnpackRefusesDamagedChunkBeforeWriting(t *testing.T) {
 		for _, damage := range []string{"block-start table", "stream size"} {
 			t.Run(kind+" "+damage, func(t *testing.T) {
 				_, c := copySet(t, members)
-				file, off := locatePart(t, victim, c)
+				file, off, _ := locatePart(t, victim, c)
 				fh, err := os.OpenFile(file, os.O_RDWR, 0)
 				if err != nil {
 					t.Fatal(err)
@@ -76,9 +76,9 @@ func TestUnpackRefusesDamagedChunkBeforeWriting(t *testing.T) {
 	}
 }
 
-// locatePart returns the member file and byte offset of the first part of
-// path's payload, found with h5py or zipfile.
-func locatePart(t *testing.T, path string, members []string) (string, int64) {
+// locatePart returns the member file, byte offset and size of the first
+// part of path's payload, found with h5py or zipfile (locateScript).
+func locatePart(t *testing.T, path string, members []string) (string, int64, int64) {
 	t.Helper()
 	b, err := exec.Command("/usr/bin/python3", append([]string{"-c", locateScript, path}, members...)...).Output()
 	if err != nil {
@@ -89,5 +89,5 @@ func locatePart(t *testing.T, path string, members []string) (string, int64) {
 	if _, err := fmt.Sscan(string(b), &file, &off, &size); err != nil {
 		t.Fatalf("%q: %v", b, err)
 	}
-	return file, off
+	return file, off, size
 }

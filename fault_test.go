@@ -708,16 +708,7 @@ func TestFaultDamagedArchives(t *testing.T) {
 		t.Run("payload byte "+kind, func(t *testing.T) {
 			_, c := copySet(t, set)
 			victim := "Images/A02/Zelle ü 1.txt"
-			cmd := exec.Command("/usr/bin/python3", append([]string{"-c", locateScript, victim}, c...)...)
-			b, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("locating the payload: %v", err)
-			}
-			var file string
-			var off, size int64
-			if _, err := fmt.Sscan(string(b), &file, &off, &size); err != nil {
-				t.Fatalf("%q: %v", b, err)
-			}
+			file, off, size := locatePart(t, victim, c)
 			flipAt(t, file, off+size/2)
 			readCmds(t, src, c, victim, map[string]int{"verify": 3, "cat": 3, "check": 3, "unpack": 3}, victim)
 			if r := runBin(t, append([]string{"ls"}, c...)...); r.code != 0 || !strings.Contains(r.stdout, victim) {

@@ -88,16 +88,7 @@ func TestDecodeBlocksEncoded(t *testing.T) {
 		"bit":     func(o *Options) { o.Shuffle = BitShuffle; o.TypeSize = 2; o.BlockSize = 16 << 10 },
 	}
 	for name, set := range cases {
-		o := DefaultOptions()
-		set(&o)
-		e, err := NewEncoder(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chunk, err := e.EncodeAll(src, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		chunk := encodeWith(t, src, set)
 		got, err := decodeByBlocks(NewDecoder(), chunk)
 		if err != nil || !bytes.Equal(got, src) {
 			t.Errorf("%s: block-by-block decode differs (err %v)", name, err)
@@ -110,6 +101,22 @@ func TestDecodeBlocksEncoded(t *testing.T) {
 			}
 		}
 	}
+}
+
+// encodeWith encodes src with the default options changed by set.
+func encodeWith(t *testing.T, src []byte, set func(*Options)) []byte {
+	t.Helper()
+	o := DefaultOptions()
+	set(&o)
+	e, err := NewEncoder(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk, err := e.EncodeAll(src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chunk
 }
 
 // reverseBlocks rewrites a chunk (no dictionary) with its blocks' streams
@@ -297,16 +304,7 @@ func TestCheckStreams(t *testing.T) {
 	d := &Decoder{MaxSize: 1 << 20}
 	refused := 0
 	for name, set := range opts {
-		o := DefaultOptions()
-		set(&o)
-		e, err := NewEncoder(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chunk, err := e.EncodeAll(src, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		chunk := encodeWith(t, src, set)
 		if err := checkSparse(d, chunk); err != nil {
 			t.Fatalf("%s: an intact chunk refused: %v", name, err)
 		}

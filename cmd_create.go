@@ -289,6 +289,7 @@ func create(c *cli.Context, o *createOptions) error {
 			note = func(s string) { a.Note("hdf5vault: " + s) }
 		}
 		cfg := o.pipelineConfig(ws, show, s.Exclude, note)
+		cfg.Names = s.Final
 		if o.debug {
 			fmt.Fprintf(os.Stderr, "hdf5vault: create %s -> %v; compress=%v %+v jobs=%d chunk=%d max-memory=%d\n",
 				o.src, s.Final, o.compress, o.blosc, o.jobs, o.chunk, o.maxMemory)

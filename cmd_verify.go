@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/hdf5vault/hdf5vault/archiveset"
+	"github.com/hdf5vault/hdf5vault/blosc"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,7 +17,8 @@ func verifyCommand() *cli.Command {
 			"checksums the archive records; each damaged file is named and the exit status is 3.\n" +
 			"Example: hdf5vault verify /archive/plate1 (or the member files /archive/plate1_*.h5).\n" +
 			"Archives written by the original HDF5Vault record no checksums: they are still decoded\n" +
-			"in full and their sizes checked.",
+			"in full and their sizes checked. Parts written by create -d before it kept its dictionaries\n" +
+			"within C-Blosc2's limit are read, but listed as NOT-C-READABLE (exit 3): other readers fail on them.",
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "jobs", Aliases: []string{"j", "workers"}, Value: archiveset.Workers(), Usage: "files decoded in parallel (--workers is the old name), e.g. -j 4"},
 			quietFlag(),
@@ -37,8 +39,11 @@ func runVerify(c *cli.Context) error {
 	j := startJSON(c, "verifying")
 	j.sum.Settings.Workers = c.Int("jobs")
 	res, _, err := verify(c, j)
-	if err == nil && len(res.Damaged) > 0 {
+	if err == nil {
 		err = verifyDamage(res)
+	}
+	for _, d := range res.NotCReadable {
+		j.sum.Notes = append(j.sum.Notes, "NOT-C-READABLE "+d)
 	}
 	j.sum.Files, j.sum.Parts, j.sum.RawBytes, j.sum.StoredBytes = int64(res.Files), int64(res.Parts), res.Bytes, res.Stored
 	j.sum.ChecksumsCompared = int64(res.WithSum)
@@ -69,7 +74,15 @@ func verify(c *cli.Context, j *jsonRun) (archiveset.VerifyResult, string, error)
 }
 
 func verifyDamage(res archiveset.VerifyResult) error {
-	return mismatchError{fmt.Errorf("verify: %d of %d files damaged", len(res.Damaged), res.Files)}
+	if n := len(res.Damaged); n > 0 {
+		return mismatchError{fmt.Errorf("verify: %d of %d files damaged", n, res.Files)}
+	}
+	if n := len(res.NotCReadable); n > 0 {
+		return mismatchError{fmt.Errorf("verify: %d of %d files are intact and read by hdf5vault, but C-Blosc2 "+
+			"(python-blosc2, the original's unpack) cannot read them: their dictionaries exceed its limit of %d bytes "+
+			"(written by create -d before it kept to it); unpack and create again to fix", n, res.Files, blosc.MaxDictSize)}
+	}
+	return nil
 }
 
 // verifyText reports in text: damaged files on stdout, notes on stderr.
@@ -88,8 +101,11 @@ func verifyText(c *cli.Context) error {
 	for _, d := range res.Damaged {
 		fmt.Fprintln(w, "DAMAGED", d)
 	}
-	if len(res.Damaged) > 0 {
-		return verifyDamage(res)
+	for _, d := range res.NotCReadable {
+		fmt.Fprintln(w, "NOT-C-READABLE", d)
+	}
+	if err := verifyDamage(res); err != nil {
+		return err
 	}
 	if res.Files == 0 {
 		fmt.Fprintln(w, "verified an empty set: it holds no files")

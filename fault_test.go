@@ -298,7 +298,12 @@ func TestFaultFileSizeLimit(t *testing.T) {
 				args = append(args, "-z")
 			}
 			r := limited(t, 100_000, args...)
-			wantFail(t, "create over RLIMIT_FSIZE", r, 1, "file too large", filepath.Join(out, ".lim."))
+			member := filepath.Join(out, "lim.h5")
+			if zip {
+				member = filepath.Join(out, "lim.zip")
+			}
+			wantFail(t, "create over RLIMIT_FSIZE", r, 1, "file too large", member)
+			oneContext(t, r.stderr, src, member)
 			noArchive(t, out, "lim", true)
 			sameState(t, before, treeState(t, src))
 			name, extra := "lim.h5", []string{"-w", "1", "-j", "1"}
@@ -316,7 +321,7 @@ func TestFaultFileSizeLimit(t *testing.T) {
 			}
 			out2 := t.TempDir()
 			r = limited(t, fi.Size()-2048, append([]string{"create", "-q", "-c", "1", src, filepath.Join(out2, "lim")}, extra...)...)
-			wantFail(t, "create just over RLIMIT_FSIZE", r, 1, "too large", filepath.Join(out2, ".lim."))
+			wantFail(t, "create just over RLIMIT_FSIZE", r, 1, "too large", out2)
 			noArchive(t, out2, "lim", true)
 		})
 	}
@@ -330,6 +335,18 @@ func TestFaultFileSizeLimit(t *testing.T) {
 	r := limited(t, 100_000, "unpack", "-j", "1", "-d", dest, set)
 	wantFail(t, "unpack over RLIMIT_FSIZE", r, 1, "file too large")
 	onlyCompleteFiles(t, filepath.Join(dest, "set"), sourceFiles(t, src))
+}
+
+// oneContext checks that create's error is one line that names the source
+// file, the member and the cause once each: "SRC/F: storing it in MEMBER:
+// write: file too large", not the temporary file's name again and again.
+func oneContext(t *testing.T, stderr, src, member string) {
+	t.Helper()
+	msg := strings.TrimSpace(stderr)
+	if strings.Count(msg, "\n") > 0 || strings.Count(msg, src) != 1 || strings.Count(msg, member) != 1 ||
+		strings.Contains(msg, archive.TempSuffix) || !strings.Contains(msg, ": storing ") {
+		t.Errorf("create's error does not say the source file, the member and the cause once each:\n%s", msg)
+	}
 }
 
 // onlyCompleteFiles fails if a file under dir is a temporary file or differs
@@ -376,7 +393,7 @@ func TestFaultDiskFull(t *testing.T) {
 				args = append(args, "-z")
 			}
 			r := runBin(t, args...)
-			wantFail(t, "create on a full disk", r, 1, "no space left on device", filepath.Join(full, ".acq_"))
+			wantFail(t, "create on a full disk", r, 1, "no space left on device", full)
 			noArchive(t, full, "acq", true)
 			sameState(t, before, treeState(t, src))
 		})
@@ -694,16 +711,7 @@ func TestFaultDamagedArchives(t *testing.T) {
 		t.Run("payload byte "+kind, func(t *testing.T) {
 			_, c := copySet(t, set)
 			victim := "Images/A02/Zelle ü 1.txt"
-			cmd := exec.Command("/usr/bin/python3", append([]string{"-c", locateScript, victim}, c...)...)
-			b, err := cmd.Output()
-			if err != nil {
-				t.Fatalf("locating the payload: %v", err)
-			}
-			var file string
-			var off, size int64
-			if _, err := fmt.Sscan(string(b), &file, &off, &size); err != nil {
-				t.Fatalf("%q: %v", b, err)
-			}
+			file, off, size := locatePart(t, victim, c)
 			flipAt(t, file, off+size/2)
 			readCmds(t, src, c, victim, map[string]int{"verify": 3, "cat": 3, "check": 3, "unpack": 3}, victim)
 			if r := runBin(t, append([]string{"ls"}, c...)...); r.code != 0 || !strings.Contains(r.stdout, victim) {

@@ -3,6 +3,9 @@ package archive
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
 	"syscall"
 )
 
@@ -55,3 +58,38 @@ func IsFailure(err error) bool {
 	return !errors.Is(err, ErrDamaged) && (errors.As(err, &errno) ||
 		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
+
+// PutError is a Writer's failure to store one dataset, with the file being
+// written and the dataset kept apart from the cause, so that a caller who
+// knows more (the source file, the member's final name) says each once.
+type PutError struct {
+	File    string // the file being written
+	Dataset string
+	Err     error
+}
+
+func (e *PutError) Error() string {
+	return fmt.Sprintf("%s: dataset %q: %v", e.File, e.Dataset, e.Reason())
+}
+
+func (e *PutError) Unwrap() error { return e.Err }
+
+// Reason is the cause without File repeated: an operating-system error on
+// File ("write FILE: file too large") reads "write: file too large". It
+// unwraps to Err.
+func (e *PutError) Reason() error {
+	var pe *fs.PathError
+	if errors.As(e.Err, &pe) && pe.Path == e.File {
+		msg := strings.Replace(e.Err.Error(), pe.Op+" "+pe.Path+": ", pe.Op+": ", 1)
+		return &reason{msg: msg, err: e.Err}
+	}
+	return e.Err
+}
+
+type reason struct {
+	msg string
+	err error
+}
+
+func (r *reason) Error() string { return r.msg }
+func (r *reason) Unwrap() error { return r.err }

@@ -60,7 +60,8 @@ func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats
 }
 
 // UnpackWith restores the set into dest/<stem>/. It refuses a bad layout
-// (with KeepGoing: the damaged files only) and any existing file (with
+// or a chunk whose header, block table or stream sizes are damaged (with
+// KeepGoing: the damaged files only) and any existing file (with
 // SkipExisting: compares it instead) before writing anything. Each file is
 // written under a temporary name, checked against the recorded size and
 // checksum, given its recorded mode and mtime, and only then linked to its
@@ -72,6 +73,13 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 	}
 	if err := s.CheckSpans(ctx); err != nil {
 		return st, err
+	}
+	bad, err := s.checkChunks(ctx, o.Workers)
+	if err != nil {
+		return st, err
+	}
+	if len(bad) > 0 && !o.KeepGoing {
+		return st, chunkError(bad)
 	}
 	// Files of an unpack killed earlier, whose pid is gone.
 	if err := tempfile.RemoveStaleTree(st.Dir, notify); err != nil {
@@ -95,7 +103,10 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 	}
 	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token(), exists: existing, found: findingsOf(ctx)}
 	err = s.parallelFiles(ctx, o.Workers, func(ctx context.Context, r *fileReader, f *File) error {
-		err := u.restore(ctx, r, f)
+		err := bad[f.Path]
+		if err == nil {
+			err = u.restore(ctx, r, f)
+		}
 		if err != nil && o.KeepGoing && errors.Is(err, archive.ErrDamaged) && ctx.Err() == nil {
 			u.note(&u.damaged, err.Error())
 			u.found(Finding{Kind: FindingDamaged, Path: f.Path, Err: err})

@@ -14,7 +14,7 @@ func Workers() int { return runtime.GOMAXPROCS(0) }
 // then cancelled) or the context's error. It reports the command's stage
 // to the context's Progress: n files and the set's bytes.
 func (s *Set) parallel(ctx context.Context, n, workers int, job func(ctx context.Context, r *fileReader, i int) error) error {
-	return fanOut(ctx, s, max(1, min(workers, n)), n, func(ctx context.Context, send func(int) error) error {
+	return fanOut(ctx, s, "", max(1, min(workers, n)), n, func(ctx context.Context, send func(int) error) error {
 		for i := range n {
 			if err := send(i); err != nil {
 				return err
@@ -29,7 +29,12 @@ func (s *Set) parallel(ctx context.Context, n, workers int, job func(ctx context
 // fileReader. The walk streams: files are not collected first. It returns
 // the first error of a job or of the walk (the rest is then cancelled).
 func (s *Set) parallelFiles(ctx context.Context, workers int, job func(ctx context.Context, r *fileReader, f *File) error) error {
-	return fanOut(ctx, s, max(1, workers), int(s.Len()), func(ctx context.Context, send func(*File) error) error {
+	return s.fanFiles(ctx, "", workers, job)
+}
+
+// fanFiles is parallelFiles reporting as the given stage.
+func (s *Set) fanFiles(ctx context.Context, stage string, workers int, job func(ctx context.Context, r *fileReader, f *File) error) error {
+	return fanOut(ctx, s, stage, max(1, workers), int(s.Len()), func(ctx context.Context, send func(*File) error) error {
 		return s.Walk(ctx, func(f *File) error { return send(f) })
 	}, job)
 }
@@ -38,10 +43,10 @@ func (s *Set) parallelFiles(ctx context.Context, workers int, job func(ctx conte
 // all, for the progress report). The first error of a job or of feed
 // cancels the rest and is returned (a job's first); otherwise the
 // context's error.
-func fanOut[T any](ctx context.Context, s *Set, workers, n int, feed func(ctx context.Context, send func(T) error) error,
+func fanOut[T any](ctx context.Context, s *Set, stage string, workers, n int, feed func(ctx context.Context, send func(T) error) error,
 	job func(ctx context.Context, r *fileReader, item T) error) error {
 	progress := progressOf(ctx)
-	progress.Begin("", n, s.bytes())
+	progress.Begin(stage, n, s.bytes())
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (

@@ -16,6 +16,7 @@ type Progress interface {
 const (
 	StageIndex  = "reading the index"
 	StageLayout = "checking the layout"
+	StageChunks = "checking the chunks" // unpack, before it writes
 )
 
 type progressKey struct{}

@@ -59,7 +59,8 @@ func TestProgressStages(t *testing.T) {
 		t.Fatal(err)
 	}
 	read := stage{"", 4, total, 4, total}
-	want := []stage{{StageIndex, 0, 0, 0, 0}, {StageLayout, 4, 0, 4, 0}, read, read}
+	chunks := stage{StageChunks, 4, total, 4, 0} // unpack checks every chunk before it writes
+	want := []stage{{StageIndex, 0, 0, 0, 0}, {StageLayout, 4, 0, 4, 0}, read, chunks, read}
 	if fmt.Sprint(rec.stages) != fmt.Sprint(want) {
 		t.Errorf("stages\n%+v\nwant\n%+v", rec.stages, want)
 	}

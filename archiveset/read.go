@@ -19,6 +19,9 @@ type fileReader struct {
 	payload []byte
 	raw     []byte
 	report  Progress // hears every part's decoded bytes
+	// cdict, when set, hears every part read whose chunk C-Blosc2 cannot
+	// read (a dictionary over its limit, blosc.CheckCDict), and why.
+	cdict func(p *Part, err error)
 }
 
 func (s *Set) newFileReader() *fileReader {
@@ -59,6 +62,11 @@ func (r *fileReader) part(p *Part) ([]byte, error) {
 	r.raw = raw[:0]
 	if int64(len(raw)) != p.Raw {
 		return fail(archive.Damaged(fmt.Errorf("decoded %d bytes, the header says %d", len(raw), p.Raw)))
+	}
+	if r.cdict != nil {
+		if err := blosc.CheckCDict(payload); err != nil {
+			r.cdict(p, fmt.Errorf("part %d, dataset %q in %s: %w", p.Number(), p.Dataset, m.Path, err))
+		}
 	}
 	return raw, nil
 }

@@ -95,14 +95,14 @@ func OpenWith(ctx context.Context, paths []string, open Opener, o OpenOptions) (
 	}
 	n, err := s.number(ms)
 	if err != nil {
-		return fail(err)
+		return fail(rootDamage(ms, err))
 	}
 	s.Members = make([]*Member, n)
 	for _, m := range ms {
 		s.Members[m.Number] = m
 	}
 	if err := s.checkComplete(ms, n, o.Partial); err != nil {
-		return fail(err)
+		return fail(rootDamage(ms, err))
 	}
 	first := ms[0]
 	root := first.root

@@ -23,6 +23,10 @@ type VerifyResult struct {
 	Damaged     []string // one line per damaged file, naming it and the cause
 	HasChecksum bool     // whether the archive records checksums at all
 	Notes       []string // what was not checked, and why
+	// NotCReadable lists the files, read and intact, with a part C-Blosc2
+	// cannot read (a dictionary over its limit, written by create -d
+	// before it kept to it): one line per file, naming the part.
+	NotCReadable []string
 }
 
 // jsonCheckMaxFiles bounds the sets whose JSON index verify reads: libhdf5
@@ -42,11 +46,20 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		res VerifyResult
 	)
 	found := findingsOf(ctx)
-	res.Damaged = s.sideDamage(ctx, &res)
+	var err error
+	if res.Damaged, err = s.sideDamage(ctx, &res); err != nil {
+		return res, err
+	}
 	for _, d := range res.Damaged {
 		found(Finding{Kind: FindingDamaged, Err: errors.New(d)})
 	}
-	err := s.parallelFiles(ctx, workers, func(ctx context.Context, r *fileReader, f *File) error {
+	err = s.parallelFiles(ctx, workers, func(ctx context.Context, r *fileReader, f *File) error {
+		var cdict error
+		r.cdict = func(_ *Part, err error) {
+			if cdict == nil {
+				cdict = err
+			}
+		}
 		err := r.copyTo(ctx, f, io.Discard)
 		switch {
 		case ctx.Err() != nil:
@@ -66,6 +79,8 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		if err != nil {
 			res.Damaged = append(res.Damaged, err.Error())
 			found(Finding{Kind: FindingDamaged, Path: f.Path, Err: err})
+		} else if cdict != nil {
+			res.NotCReadable = append(res.NotCReadable, fmt.Sprintf("%s: %v", f.Path, cdict))
 		}
 		return nil
 	})
@@ -74,19 +89,21 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 		res.Damaged, err = append(res.Damaged, err.Error()), nil
 	}
 	sort.Strings(res.Damaged)
+	sort.Strings(res.NotCReadable)
 	res.HasChecksum = res.WithSum > 0
 	return res, err
 }
 
 // sideDamage checks every block of every copy of the side index and that
-// no two payloads claim the same bytes; one line per finding.
-func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) []string {
+// no two payloads claim the same bytes; one line per finding. An I/O or
+// resource failure on the way ends the check with an error.
+func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) ([]string, error) {
 	var out []string
 	if s.SideNote != "" && s.Side == nil {
 		out = append(out, s.SideNote)
 	}
 	if s.Side == nil {
-		return out
+		return out, nil
 	}
 	for i, x := range append([]*archive.SideIndex{s.Side}, s.Side.Copies...) {
 		if err := x.CheckBlocks(); err != nil {
@@ -104,15 +121,23 @@ func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) []string {
 			if m == nil {
 				continue
 			}
-			if err := s.checkJSON(m); err != nil {
+			err := s.checkJSON(m)
+			if archive.IsFailure(err) {
+				return out, err
+			}
+			if err != nil {
 				out = append(out, err.Error())
 			}
 		}
 	}
-	if err := s.CheckSpans(ctx); err != nil && ctx.Err() == nil {
+	err := s.CheckSpans(ctx)
+	if archive.IsFailure(err) {
+		return out, err
+	}
+	if err != nil {
 		out = append(out, err.Error())
 	}
-	return out
+	return out, nil
 }
 
 // checkJSON compares a member's JSON index, which our readers of a set
@@ -121,7 +146,7 @@ func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) []string {
 func (s *Set) checkJSON(m *Member) error {
 	sum, err := infoSum(m.R)
 	if err != nil {
-		return fmt.Errorf("%s: the JSON index %s is unreadable: %v", m.Path, archive.AttrInfo, err)
+		return fmt.Errorf("%s: the JSON index %s is unreadable: %w", m.Path, archive.AttrInfo, err)
 	}
 	if sum != s.Side.Header.InfoSum {
 		return fmt.Errorf("%s: the JSON index %s differs from the one written: damaged (hdf5vault reads the side index; h5py readers need the JSON)", m.Path, archive.AttrInfo)

@@ -210,3 +210,41 @@ func (d *Decoder) DecodeBlock(b *Blocks, i int, span, dst []byte) ([]byte, error
 	}
 	return dst, nil
 }
+
+// CheckStreams makes the checks DecodeAll makes on every block's streams
+// before it decodes (each lies inside the chunk and can expand to its share
+// of the block), reading only their size fields: read(off, n) returns n
+// bytes of the chunk at off, fewer at its end. So a reader can refuse a
+// damaged chunk from a few small reads, before it writes anything.
+func (b *Blocks) CheckStreams(read func(off, n int) ([]byte, error)) error {
+	if b.starts == nil {
+		return nil // special-value, memcpy and empty chunks have no streams
+	}
+	h := &b.h
+	for i, start := range b.starts {
+		n := b.size(i)
+		nstreams := 1
+		if h.Split && !(i == b.nblocks-1 && h.NBytes%h.BlockSize != 0) {
+			nstreams = h.TypeSize
+		}
+		if n%nstreams != 0 {
+			return corruptf("a block of %d bytes cannot be split into %d streams (block %d)", n, nstreams, i)
+		}
+		pos := int(start)
+		for j := range nstreams {
+			field, err := read(pos, min(streamFieldLen, h.CBytes-pos))
+			if err != nil {
+				return err
+			}
+			s, csize, next, err := parseStream(field, pos, h.CBytes)
+			if err == nil && s.kind == streamCodec && csize != n/nstreams {
+				err = checkExpansion(h, csize, n/nstreams)
+			}
+			if err != nil {
+				return fmt.Errorf("%w (stream %d) (block %d)", err, j, i)
+			}
+			pos = next
+		}
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -87,16 +88,7 @@ func TestDecodeBlocksEncoded(t *testing.T) {
 		"bit":     func(o *Options) { o.Shuffle = BitShuffle; o.TypeSize = 2; o.BlockSize = 16 << 10 },
 	}
 	for name, set := range cases {
-		o := DefaultOptions()
-		set(&o)
-		e, err := NewEncoder(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chunk, err := e.EncodeAll(src, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		chunk := encodeWith(t, src, set)
 		got, err := decodeByBlocks(NewDecoder(), chunk)
 		if err != nil || !bytes.Equal(got, src) {
 			t.Errorf("%s: block-by-block decode differs (err %v)", name, err)
@@ -109,6 +101,22 @@ func TestDecodeBlocksEncoded(t *testing.T) {
 			}
 		}
 	}
+}
+
+// encodeWith encodes src with the default options changed by set.
+func encodeWith(t *testing.T, src []byte, set func(*Options)) []byte {
+	t.Helper()
+	o := DefaultOptions()
+	set(&o)
+	e, err := NewEncoder(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chunk, err := e.EncodeAll(src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return chunk
 }
 
 // reverseBlocks rewrites a chunk (no dictionary) with its blocks' streams
@@ -219,4 +227,137 @@ func overlapping(chunk []byte) bool {
 		}
 	}
 	return false
+}
+
+// checkSparse is what a reader that has not read the whole chunk does:
+// ParseBlocks from the prefix, then CheckStreams through small reads.
+func checkSparse(d *Decoder, chunk []byte) error {
+	need := MaxHeaderLen
+	for {
+		b, more, err := d.ParseBlocks(chunk[:min(need, len(chunk))])
+		switch {
+		case err != nil:
+			return err
+		case b == nil && more <= need:
+			return errors.New("ParseBlocks asks for no more bytes")
+		case b == nil:
+			if need >= len(chunk) {
+				return ErrShortHeader
+			}
+			need = more
+			continue
+		}
+		if b.h.CBytes != len(chunk) {
+			return corruptf("stored size %d, cbytes %d", len(chunk), b.h.CBytes)
+		}
+		return b.CheckStreams(func(off, n int) ([]byte, error) {
+			if off < 0 || n < 0 || off+n > len(chunk) {
+				return nil, fmt.Errorf("read of %d bytes at %d outside the %d-byte chunk", n, off, len(chunk))
+			}
+			return chunk[off : off+n], nil
+		})
+	}
+}
+
+// checkWhole is DecodeAll's checks before it decodes a block.
+func checkWhole(d *Decoder, chunk []byte) error {
+	h, err := ParseHeader(chunk)
+	if err != nil {
+		return err
+	}
+	if h.CBytes != len(chunk) {
+		return corruptf("stored size %d, cbytes %d", len(chunk), h.CBytes)
+	}
+	if d.MaxSize > 0 && h.NBytes > d.MaxSize {
+		return corruptf("over the limit")
+	}
+	l, err := layoutChunk(&h, chunk, MaxDictSize)
+	if err == nil && l.dict != nil && h.Codec == Zstd {
+		err = d.codecs.prepare(&h, l.dict)
+	}
+	if err != nil || h.Special != SpecialNone || h.Memcpyed || h.NBytes == 0 {
+		return err
+	}
+	for i := range l.nblocks {
+		if err := l.checkBlock(i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestCheckStreams: the sparse check refuses exactly the chunks whose
+// block table or stream sizes DecodeAll's checks refuse, on damaged copies
+// of chunks of several kinds, and DecodeAll refuses everything it refuses.
+func TestCheckStreams(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	src := make([]byte, 300_000)
+	for i := range src {
+		src[i] = byte(i / 7 % 13 * rng.IntN(3))
+	}
+	opts := map[string]func(*Options){
+		"default": func(*Options) {},
+		"split":   func(o *Options) { o.TypeSize = 4; o.BlockSize = 16 << 10 },
+		"lz4":     func(o *Options) { o.Codec = LZ4; o.BlockSize = 32 << 10 },
+		"dict":    func(o *Options) { o.UseDict = true; o.BlockSize = 64 << 10 },
+	}
+	d := &Decoder{MaxSize: 1 << 20}
+	refused := 0
+	for name, set := range opts {
+		chunk := encodeWith(t, src, set)
+		if err := checkSparse(d, chunk); err != nil {
+			t.Fatalf("%s: an intact chunk refused: %v", name, err)
+		}
+		h, _ := ParseHeader(chunk)
+		table := h.HeaderLen() + 4*h.NBlocks()
+		for k := range 400 {
+			c := bytes.Clone(chunk)
+			// Damage the block-start table, or a stream's size field.
+			pos := h.HeaderLen() + rng.IntN(table-h.HeaderLen())
+			if k%2 == 1 {
+				i := rng.IntN(h.NBlocks())
+				pos = int(binary.LittleEndian.Uint32(chunk[h.HeaderLen()+4*i:])) + rng.IntN(4)
+			}
+			c[pos] ^= byte(1 << rng.IntN(8))
+			sparse, whole := checkSparse(d, c), checkWhole(d, c)
+			if (sparse == nil) != (whole == nil) {
+				t.Fatalf("%s, byte %d: sparse check %v, DecodeAll's checks %v", name, pos, sparse, whole)
+			}
+			if sparse != nil {
+				refused++
+				if _, err := d.DecodeAll(c, nil); err == nil {
+					t.Fatalf("%s, byte %d: DecodeAll reads a chunk the sparse check refuses (%v)", name, pos, sparse)
+				}
+				if !errors.Is(sparse, ErrCorrupt) {
+					t.Fatalf("%s: %v is not ErrCorrupt", name, sparse)
+				}
+			}
+		}
+	}
+	if refused < 200 {
+		t.Errorf("only %d of 1600 damaged chunks refused: the damage misses the table and fields", refused)
+	}
+}
+
+// FuzzCheckStreams: on any input the sparse check never panics and agrees
+// with DecodeAll's checks.
+func FuzzCheckStreams(f *testing.F) {
+	for _, v := range fuzzVectors(f) {
+		for _, seed := range fuzzSeeds(v) {
+			f.Add(seed)
+		}
+	}
+	f.Add(make([]byte, 32))
+	d := &Decoder{MaxSize: 64 << 20}
+	f.Fuzz(func(t *testing.T, chunk []byte) {
+		sparse, whole := checkSparse(d, chunk), checkWhole(d, chunk)
+		if (sparse == nil) != (whole == nil) {
+			t.Fatalf("sparse check %v, DecodeAll's checks %v", sparse, whole)
+		}
+		if sparse != nil {
+			if _, err := d.DecodeAll(chunk, nil); err == nil {
+				t.Fatalf("DecodeAll reads a chunk the sparse check refuses (%v)", sparse)
+			}
+		}
+	})
 }

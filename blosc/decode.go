@@ -4,6 +4,7 @@ package blosc
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -17,8 +18,9 @@ type Decoder struct {
 	MaxSize int
 	// LegacyDicts accepts dictionaries of up to 128 KiB, which create -d
 	// wrote before it kept to BLOSC2_MAXDICTSIZE, so that such archives can
-	// still be restored. C-Blosc2 refuses them: leave it off to check that
-	// a chunk is one C reads. Refusals say ErrDictSize.
+	// still be restored (every read command sets it). C-Blosc2 refuses
+	// them: leave it off, or use CheckCDict, to check that a chunk is one C
+	// reads. Refusals say ErrDictSize.
 	LegacyDicts bool
 	// Threads is reserved: blocks are decoded on the caller's goroutine.
 	Threads int
@@ -110,6 +112,22 @@ func (d *Decoder) DecodeAll(chunk, dst []byte) ([]byte, error) {
 		return dst[:start], corruptf("decoded %d bytes, header says %d", len(dst)-start, h.NBytes)
 	}
 	return dst, nil
+}
+
+// CheckCDict returns an error wrapping ErrDictSize when chunk's dictionary
+// is outside C-Blosc2's bounds: the chunks create -d wrote before it kept
+// to BLOSC2_MAXDICTSIZE, which LegacyDicts reads but C-Blosc2 refuses. It
+// returns nil for every other chunk, damaged ones included (DecodeAll
+// reports those).
+func CheckCDict(chunk []byte) error {
+	h, err := ParseHeader(chunk)
+	if err != nil || !h.UseDict {
+		return nil
+	}
+	if _, err := layoutChunk(&h, chunk, MaxDictSize); errors.Is(err, ErrDictSize) {
+		return err
+	}
+	return nil
 }
 
 // decodeSpecial expands a special-value chunk: its size comes from the
@@ -258,32 +276,51 @@ type stream struct {
 // nextStream reads the stream at chunk[pos:] of decoded size n and returns
 // it with the position of the next one.
 func nextStream(chunk []byte, pos, n int) (stream, int, error) {
-	if pos < 0 || pos > len(chunk)-4 {
-		return stream{}, 0, corruptf("stream size field outside the chunk")
+	var field []byte
+	if pos >= 0 && pos <= len(chunk) {
+		field = chunk[pos:min(len(chunk), pos+streamFieldLen)]
 	}
-	csize := int(int32(binary.LittleEndian.Uint32(chunk[pos:])))
-	pos += 4
-	switch {
-	case csize == 0:
-		return stream{kind: streamRun}, pos, nil
-	case csize < 0:
-		if pos >= len(chunk) {
-			return stream{}, 0, corruptf("run-length token outside the chunk")
-		}
-		token := chunk[pos]
-		if token&1 == 0 || csize < -255 {
-			return stream{}, 0, corruptf("invalid run-length stream (csize %d, token %#x)", csize, token)
-		}
-		return stream{kind: streamRun, value: byte(-csize)}, pos + 1, nil
+	s, csize, next, err := parseStream(field, pos, len(chunk))
+	if err != nil || s.kind == streamRun {
+		return s, next, err
 	}
-	if csize > len(chunk)-pos {
-		return stream{}, 0, corruptf("%d-byte stream extends past the chunk", csize)
-	}
-	s := stream{kind: streamCodec, data: chunk[pos : pos+csize]}
+	s.data = chunk[pos+4 : pos+4+csize]
 	if csize == n {
 		s.kind = streamRaw
 	}
-	return s, pos + csize, nil
+	return s, next, nil
+}
+
+// streamFieldLen is how many bytes of a stream say its kind and size: the
+// int32 csize and, for a run, the token byte.
+const streamFieldLen = 5
+
+// parseStream reads the size field of the stream at pos of a chunkLen-byte
+// chunk; field holds the chunk's bytes from pos (streamFieldLen of them,
+// fewer at its end). A codec stream's data is csize bytes after the field.
+func parseStream(field []byte, pos, chunkLen int) (s stream, csize, next int, err error) {
+	if pos < 0 || pos > chunkLen-4 || len(field) < 4 {
+		return s, 0, 0, corruptf("stream size field outside the chunk")
+	}
+	csize = int(int32(binary.LittleEndian.Uint32(field)))
+	pos += 4
+	switch {
+	case csize == 0:
+		return stream{kind: streamRun}, 0, pos, nil
+	case csize < 0:
+		if pos >= chunkLen || len(field) < 5 {
+			return s, 0, 0, corruptf("run-length token outside the chunk")
+		}
+		token := field[4]
+		if token&1 == 0 || csize < -255 {
+			return s, 0, 0, corruptf("invalid run-length stream (csize %d, token %#x)", csize, token)
+		}
+		return stream{kind: streamRun, value: byte(-csize)}, 0, pos + 1, nil
+	}
+	if csize > chunkLen-pos {
+		return s, 0, 0, corruptf("%d-byte stream extends past the chunk", csize)
+	}
+	return stream{kind: streamCodec}, csize, pos + csize, nil
 }
 
 // checkBlock validates block i's streams without decoding them.
@@ -305,16 +342,23 @@ func checkStreams(h *Header, src []byte, pos, nstreams, bsize int) error {
 		return corruptf("a block of %d bytes cannot be split into %d streams", bsize, nstreams)
 	}
 	n := bsize / nstreams
-	ratio := maxRatio(h.Codec)
 	for j := 0; j < nstreams; j++ {
 		s, next, err := nextStream(src, pos, n)
+		if err == nil && s.kind == streamCodec {
+			err = checkExpansion(h, len(s.data), n)
+		}
 		if err != nil {
 			return fmt.Errorf("%w (stream %d)", err, j)
 		}
-		if s.kind == streamCodec && n > ratio*len(s.data)+ratioSlack {
-			return corruptf("%d-byte %v stream cannot expand to %d bytes (stream %d)", len(s.data), h.Codec, n, j)
-		}
 		pos = next
+	}
+	return nil
+}
+
+// checkExpansion refuses a csize-byte codec stream that cannot decode to n bytes.
+func checkExpansion(h *Header, csize, n int) error {
+	if n > maxRatio(h.Codec)*csize+ratioSlack {
+		return corruptf("%d-byte %v stream cannot expand to %d bytes", csize, h.Codec, n)
 	}
 	return nil
 }

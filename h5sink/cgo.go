@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"github.com/zeebo/xxh3"
+
+	"github.com/hdf5vault/hdf5vault/archive"
 )
 
 // errBuf receives the shim's description of a failure.
@@ -57,8 +59,37 @@ type sysError struct {
 	errno syscall.Errno
 }
 
-func (e *sysError) Error() string { return e.msg }
+// Error is libhdf5's failing call and reason with the operating system's
+// error, without the details libhdf5 adds (time, buffer address, sizes,
+// spread over lines); "errno = N" stays so that a probe child's message
+// parses back to the same error in the parent.
+func (e *sysError) Error() string {
+	head := e.msg
+	if i := strings.Index(head, " = "); i >= 0 {
+		head = head[:i]
+		if j := max(strings.LastIndex(head, ": "), strings.LastIndex(head, ", ")); j >= 0 {
+			head = head[:j]
+		}
+	}
+	return fmt.Sprintf("%s: %v (errno = %d)", strings.TrimSpace(head), e.errno, int(e.errno))
+}
+
 func (e *sysError) Unwrap() error { return e.errno }
+
+// classify marks an error libhdf5 reported as damage unless it names an
+// operating-system error (an I/O or resource failure).
+func classify(err error) error {
+	return archive.DamagedUnlessFailure(err)
+}
+
+// childError is the error a probe child reported as text: a failure when
+// it names an operating-system error, damage otherwise.
+func childError(msg string) error {
+	if n := libErrno(msg); n != 0 {
+		return &sysError{msg: msg, errno: n}
+	}
+	return archive.Damaged(errors.New(msg))
+}
 
 // cstr returns s as a C string and the function that frees it.
 func cstr(s string) (*C.char, func()) {

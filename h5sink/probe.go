@@ -224,7 +224,7 @@ func (p *prober) stat(path, dataset string) (dsetInfo, error) {
 			if err != nil || b == nil {
 				return false, err
 			}
-			refused = archive.Damaged(errors.New(string(b)))
+			refused = childError(string(b))
 			return true, nil
 		}
 		var v [7 * 8]byte
@@ -263,7 +263,7 @@ func (p *prober) info(path string) (string, error) {
 			return false, err
 		}
 		if status != 0 {
-			refused = archive.Damaged(errors.New(string(b)))
+			refused = childError(string(b))
 		} else {
 			info = string(b)
 		}
@@ -462,7 +462,7 @@ func readRootAnswer(r *bufio.Reader) (root archive.RootAttrs, refused error, com
 		if err != nil || msg == nil {
 			return root, nil, false, err
 		}
-		return root, archive.Damaged(errors.New(string(msg))), true, nil
+		return root, childError(string(msg)), true, nil
 	}
 	for _, dst := range []*string{&root.Description, &root.Version, &root.Info} {
 		b, err := readBlob(r, maxRootString)

@@ -90,12 +90,15 @@ func openDirect(path string) (*Reader, error) {
 	id := C.hv_fopen(cpath, e.ptr())
 	if id < 0 {
 		fd.Close()
+		if err := e.err(); archive.IsFailure(err) {
+			return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
+		}
 		return nil, fmt.Errorf("h5sink: open %s: not a readable HDF5 file (truncated or damaged?): %w", path, archive.Damaged(e.err()))
 	}
 	r := &Reader{path: path, size: size, fd: fd, file: id}
 	if r.root, err = readRoot(id); err != nil {
 		r.Close()
-		return nil, fmt.Errorf("h5sink: open %s: %w", path, archive.Damaged(err))
+		return nil, fmt.Errorf("h5sink: open %s: %w", path, classify(err))
 	}
 	return r, nil
 }
@@ -280,7 +283,7 @@ func (r *Reader) statDirect(dataset string, attrs bool) (dsetInfo, archive.Datas
 		withAttrs = 1
 	}
 	if C.hv_stat(r.file, cname, withAttrs, &d, e.ptr()) < 0 {
-		return dsetInfo{}, archive.DatasetAttrs{}, archive.Damaged(e.err())
+		return dsetInfo{}, archive.DatasetAttrs{}, classify(e.err())
 	}
 	var a archive.DatasetAttrs
 	if d.has_compression != 0 {

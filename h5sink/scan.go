@@ -189,13 +189,13 @@ func (s *scan) lookup(dataset string) (dsetInfo, error) {
 	case ok && e.link:
 		return dsetInfo{}, archive.Damaged(errors.New("a soft or external link, not a dataset"))
 	case ok && e.err != "":
-		return dsetInfo{}, archive.Damaged(errors.New(e.err))
+		return dsetInfo{}, childError(e.err)
 	case ok:
 		return e.info, nil
 	case s.crashed:
 		return dsetInfo{}, errCrashed
 	case s.walkErr != "":
-		return dsetInfo{}, archive.Damaged(fmt.Errorf("not reached: walking the file's groups failed: %s", s.walkErr))
+		return dsetInfo{}, fmt.Errorf("not reached: walking the file's groups failed: %w", childError(s.walkErr))
 	}
 	return dsetInfo{}, archive.Damaged(errors.New("no such dataset in the file"))
 }

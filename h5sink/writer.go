@@ -77,7 +77,7 @@ func (w *Writer) Put(dataset string, payload []byte, a archive.DatasetAttrs) (in
 	}
 	off, err := w.put(dataset, payload, a)
 	if err != nil {
-		return -1, fmt.Errorf("h5sink: %s: dataset %q: %w", w.path, dataset, err)
+		return -1, &archive.PutError{File: w.path, Dataset: dataset, Err: err}
 	}
 	return off, nil
 }

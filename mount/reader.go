@@ -28,7 +28,8 @@ type decoding struct {
 
 func newReader(src *source, cacheSize int64) *reader {
 	r := &reader{src: src, cache: newCache(cacheSize), running: make(map[key]*decoding)}
-	r.decoders.New = func() any { return &blosc.Decoder{MaxSize: int(src.chunkLimit())} }
+	// LegacyDicts: sets written by earlier versions of create -d still read.
+	r.decoders.New = func() any { return &blosc.Decoder{MaxSize: int(src.chunkLimit()), LegacyDicts: true} }
 	return r
 }
 

@@ -32,6 +32,7 @@ type Config struct {
 	// Run writes every payload and calls Finish on each; the caller renames
 	// them on success and aborts them on error.
 	Writers []archive.Writer
+	Names   []string          // final names of Writers' files, for messages (optional)
 	Root    archive.RootAttrs // Description, Version, ChunkSize; numbers and Info are filled in
 
 	// A shard of a set written by several runs (create --shard): Select
@@ -296,7 +297,7 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 		root.Info = text
 		g.Go(func() error {
 			if _, err := w.Put(archive.SideIndexName, side, archive.DatasetAttrs{Compression: archive.MethodNone}); err != nil {
-				return fmt.Errorf("archive file %d: side index: %w", i, err)
+				return fmt.Errorf("storing the side index in %s: %w", r.member(i, err), reason(err))
 			}
 			if err := w.Finish(root); err != nil {
 				return fmt.Errorf("archive file %d: %w", i, err)

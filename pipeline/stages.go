@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -171,7 +172,7 @@ func takeWaiting(in <-chan *part, batch []*part) []*part {
 func (r *run) put(n int, w archive.Writer, p *part) error {
 	off, err := w.Put(p.dataset, p.payload, attrsOf(p))
 	if err != nil {
-		return fmt.Errorf("%s: storing %s in archive file %d: %w", p.file.Path, p.dataset, n, err)
+		return r.storeErr(n, p, err)
 	}
 	r.record(n, p, off)
 	return nil
@@ -185,8 +186,7 @@ func (r *run) putBatch(n int, w archive.BatchWriter, batch []*part, puts []archi
 		puts = append(puts, archive.Put{Dataset: p.dataset, Payload: p.payload, Attrs: attrsOf(p)})
 	}
 	if i, err := w.PutBatch(puts); err != nil {
-		p := batch[i]
-		return puts, fmt.Errorf("%s: storing %s in archive file %d: %w", p.file.Path, p.dataset, n, err)
+		return puts, r.storeErr(n, batch[i], err)
 	}
 	for i, p := range batch {
 		r.record(n, p, puts[i].Offset)
@@ -226,6 +226,40 @@ func (r *run) record(n int, p *part, off int64) {
 type FileProgress interface {
 	Progress
 	StoredFile()
+}
+
+// storeErr is the error of storing part p in archive file n: the source
+// file, the part, the member and the cause, each said once.
+func (r *run) storeErr(n int, p *part, err error) error {
+	f := p.file
+	what := "it"
+	if f.nparts > 1 {
+		what = fmt.Sprintf("part %d of %d", p.k+1, f.nparts)
+	}
+	return fmt.Errorf("%s: storing %s in %s: %w", f.Path, what, r.member(n, err), reason(err))
+}
+
+// member names archive file n in a message: its final name when the
+// caller gave them (Config.Names), else the file a Writer's error names.
+func (r *run) member(n int, err error) string {
+	if n < len(r.cfg.Names) {
+		return r.cfg.Names[n]
+	}
+	var pe *archive.PutError
+	if errors.As(err, &pe) {
+		return pe.File
+	}
+	return fmt.Sprintf("archive file %d", n)
+}
+
+// reason is a Writer's error without the file and dataset it names (the
+// message around it says them).
+func reason(err error) error {
+	var pe *archive.PutError
+	if errors.As(err, &pe) {
+		return pe.Reason()
+	}
+	return err
 }
 
 // partLen is the raw size of part k of f.

@@ -75,7 +75,7 @@ func (w *Writer) Put(dataset string, payload []byte, _ archive.DatasetAttrs) (in
 	}
 	off, err := w.member(dataset, payload)
 	if err != nil {
-		return -1, fmt.Errorf("zipsink: %s: dataset %q: %w", w.path, dataset, err)
+		return -1, &archive.PutError{File: w.path, Dataset: dataset, Err: err}
 	}
 	w.names[dataset] = true
 	if len(payload) == 0 {

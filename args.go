@@ -22,7 +22,7 @@ import (
 func normalizeArgs(app *cli.App, argv []string) ([]string, error) {
 	out := []string{argv[0]}
 	rest := argv[1:]
-	for len(rest) > 0 && strings.HasPrefix(rest[0], "-") && rest[0] != "-" && rest[0] != "--" {
+	if len(rest) > 0 && strings.HasPrefix(rest[0], "-") && rest[0] != "-" && rest[0] != "--" {
 		switch rest[0] {
 		case "-h", "--help", "-help":
 			return append(out, "--help"), nil

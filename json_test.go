@@ -382,7 +382,7 @@ func TestJSONLinesDamage(t *testing.T) {
 		t.Errorf("unpack -k --json: exit %d, %v files, damaged %v\n%s", r.code, sum["files"], sum["damaged"], r.stdout)
 	}
 	r = runJSON(t, "unpack", "--json", "-j", "1", "-d", t.TempDir(), base)
-	lines, sum := jsonLines(t, r, "unpack")
+	lines, _ := jsonLines(t, r, "unpack")
 	if e := lines[len(lines)-2]; r.code != 3 || !strings.Contains(e["error"].(string), bad[0]) {
 		t.Errorf("unpack --json without -k: exit %d, want 3 and an error line naming %s\n%s", r.code, bad[0], r.stdout)
 	}

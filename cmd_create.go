@@ -280,14 +280,7 @@ func create(c *cli.Context, o *createOptions) error {
 	opts := setwriter.Options{Base: o.base, Writers: o.writers, Zip: o.zip, Force: o.force, Source: o.src, Note: say}
 	open := func(p string) (archive.Writer, error) { return openWriter(p, o.zip) }
 	set, err := setwriter.Write(opts, open, func(s *setwriter.Set, ws []archive.Writer) error {
-		show := newProgress(o.quiet)
-		if js.lines != nil {
-			show = js.status()
-		}
-		note := say // the walk's warnings, printed clear of the bar
-		if a, ok := show.(*progress.Archiving); ok {
-			note = func(s string) { a.Note("hdf5vault: " + s) }
-		}
+		show, note := runProgress(o.quiet, js, say)
 		cfg := o.pipelineConfig(ws, show, s.Exclude, note)
 		cfg.Names = s.Final
 		if o.debug {
@@ -447,6 +440,20 @@ func openWriter(path string, zip bool) (archive.Writer, error) {
 
 // newProgress picks the display: a bar on a terminal, a log line every 5 s
 // otherwise (cron), nothing with -q.
+// runProgress is what a run shows (the bar, log lines or --json - status
+// lines) and how the walk's warnings are printed: clear of the bar.
+func runProgress(quiet bool, js *summaryFile, say func(string)) (pipeline.Progress, func(string)) {
+	show := newProgress(quiet)
+	if js.lines != nil {
+		show = js.status()
+	}
+	note := say
+	if a, ok := show.(*progress.Archiving); ok {
+		note = func(s string) { a.Note("hdf5vault: " + s) }
+	}
+	return show, note
+}
+
 func newProgress(quiet bool) pipeline.Progress {
 	if quiet {
 		return pipeline.NoProgress{}

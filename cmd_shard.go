@@ -187,14 +187,7 @@ func (r *shardRun) store(c *cli.Context, sh *setwriter.Shard, list *shard.Listin
 	if err != nil {
 		return nil, err
 	}
-	show := newProgress(o.quiet)
-	if js.lines != nil {
-		show = js.status()
-	}
-	note := say // the walk's warnings, printed clear of the bar
-	if a, ok := show.(*progress.Archiving); ok {
-		note = func(s string) { a.Note("hdf5vault: " + s) }
-	}
+	show, note := runProgress(o.quiet, js, say)
 	cfg := o.pipelineConfig(ws, show, nil, note)
 	cfg.Select = func(e walker.Entry) bool { return sel[e.Rel] }
 	cfg.FirstArchive, cfg.Members, cfg.Deferred = sh.Members[0], o.writers, true

@@ -183,11 +183,11 @@ func (w *Writer) PutBatch(batch []archive.Put) (int, error) {
 		return 0, nil
 	}
 	if i, err := w.createBatch(batch); err != nil {
-		return i, fmt.Errorf("h5sink: %s: dataset %q: %w", w.path, batch[i].Dataset, err)
+		return i, &archive.PutError{File: w.path, Dataset: batch[i].Dataset, Err: err}
 	}
 	for i := range batch {
 		if err := w.writePayload(batch[i].Payload, batch[i].Offset); err != nil {
-			return i, fmt.Errorf("h5sink: %s: dataset %q: %w", w.path, batch[i].Dataset, err)
+			return i, &archive.PutError{File: w.path, Dataset: batch[i].Dataset, Err: err}
 		}
 	}
 	return 0, nil

@@ -166,7 +166,9 @@ func runCase(t *testing.T, src string, members []string, originals [][]byte, c s
 	default:
 		args = []string{c.cmd}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// A hang is a run past two minutes: a damaged set is refused in well
+	// under a second, but CI runs this beside long CPU-bound tests.
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, readBin, append(args, set...)...)
 	var out, errb bytes.Buffer

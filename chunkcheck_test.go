@@ -16,6 +16,7 @@ import (
 // the member); with --keep-going every other file is restored and the
 // damaged one listed.
 func TestUnpackRefusesDamagedChunkBeforeWriting(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	os.MkdirAll(src, 0o755)

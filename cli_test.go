@@ -42,6 +42,7 @@ func smallSet(t *testing.T) (src, base string) {
 // TestFlagsAnywhere: the command lines of issue 15, each of which took a
 // flag after the arguments for an archive name (exit 1) before.
 func TestFlagsAnywhere(t *testing.T) {
+	t.Parallel()
 	src, base := smallSet(t)
 	dir := t.TempDir()
 	members, _ := filepath.Glob(base + "_*.h5")
@@ -88,6 +89,7 @@ func TestFlagsAnywhere(t *testing.T) {
 // TestExitCodes: every exit status through the binary, and usage errors as
 // one or two lines on stderr with nothing on stdout.
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	src, base := smallSet(t)
 	changed := t.TempDir()
 	os.WriteFile(filepath.Join(changed, "a.txt"), []byte("not the archived bytes"), 0o644)
@@ -151,6 +153,7 @@ func TestExitCodes(t *testing.T) {
 // TestVersionText: --version names the semantic version, Go, libhdf5 and
 // the archive format.
 func TestVersionText(t *testing.T) {
+	t.Parallel()
 	r := runBin(t, "--version")
 	for _, re := range []string{`(?m)^hdf5vault \d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`, `(?m)^go: +go1\.\d+`,
 		`(?m)^libhdf5: +1\.\d+\.\d+$`, `(?m)^format: +HDF5Vault 0\.3 .*0\.3\.0\+hdf5vault\.\d+`} {
@@ -166,6 +169,7 @@ func TestVersionText(t *testing.T) {
 // TestCompletionBash: the bash script loads and completes commands, flags
 // (ls -h, the new short flag, included) and the completion command's shells.
 func TestCompletionBash(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}
@@ -205,6 +209,7 @@ func TestCompletionBash(t *testing.T) {
 // TestCompletionScripts: zsh and fish scripts name every command and flag,
 // and parse in their shell when it is installed.
 func TestCompletionScripts(t *testing.T) {
+	t.Parallel()
 	app := newApp()
 	for _, sh := range []string{"zsh", "fish"} {
 		r := runBin(t, "completion", sh)
@@ -243,6 +248,7 @@ func TestCompletionScripts(t *testing.T) {
 // TestManPage: the generated page renders and names every command and every
 // flag.
 func TestManPage(t *testing.T) {
+	t.Parallel()
 	r := runBin(t, "man")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, ".TH HDF5VAULT 1") {
 		t.Fatalf("man: exit %d\n%.300s\n%s", r.code, r.stdout, r.stderr)

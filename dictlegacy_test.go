@@ -79,6 +79,7 @@ func legacyDictChunk(t *testing.T, src []byte) []byte {
 // dictionary (as earlier versions wrote) still unpacks, cats and checks;
 // verify reads it, names it as one C-Blosc2 cannot read and exits 3.
 func TestLegacyDictionaries(t *testing.T) {
+	t.Parallel()
 	var b strings.Builder
 	for i := 0; b.Len() < 700_000; i++ {
 		fmt.Fprintf(&b, "row %d col %d value %d; ", i/37, i%37, (i*7919)%1013)

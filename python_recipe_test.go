@@ -38,6 +38,7 @@ func readmeRecipe(t *testing.T) string {
 // everything up to that call runs as written, and a file of raw parts is
 // read whole through the recipe's command line.
 func TestPythonRecipe(t *testing.T) {
+	t.Parallel()
 	if _, err := os.Stat("/usr/bin/python3"); err != nil {
 		t.Skip("/usr/bin/python3 (with h5py) not available")
 	}

@@ -12,6 +12,7 @@ import (
 // 3 naming the member and the attribute, for every read command. Members
 // of two different runs given together stay "not the same set", exit 1.
 func TestDamagedRootAttributes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	os.MkdirAll(filepath.Join(src, "d"), 0o755)

@@ -52,6 +52,7 @@ func members(base string, w int) []string {
 // shards' and seal's --json say what each did; a second seal says the set
 // is sealed and exits 0.
 func TestShardSealIsAnOrdinarySet(t *testing.T) {
+	t.Parallel()
 	src := genTree(t, 24)
 	out := t.TempDir()
 	base := filepath.Join(out, "p")
@@ -147,6 +148,7 @@ func TestShardSealIsAnOrdinarySet(t *testing.T) {
 // shard replaces its own files only, and then seal succeeds. An existing
 // set is replaced only with --force.
 func TestShardSealRefuses(t *testing.T) {
+	t.Parallel()
 	src := genTree(t, 12)
 	bad, extra := unreadableFile(t, src)
 	out := t.TempDir()
@@ -272,6 +274,7 @@ type sealJSON struct {
 }
 
 func TestSealNothing(t *testing.T) {
+	t.Parallel()
 	base := filepath.Join(t.TempDir(), "p")
 	if r := runBin(t, "seal", base); r.code != 1 || !strings.Contains(r.stderr, "no shards") {
 		t.Errorf("seal of nothing: exit %d: %s", r.code, r.stderr)
@@ -281,6 +284,7 @@ func TestSealNothing(t *testing.T) {
 // TestShardsAsPlainProcesses: without Slurm, the README's recipe (xargs
 // running four shards at once, then seal) makes a set that check passes.
 func TestShardsAsPlainProcesses(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("xargs"); err != nil {
 		t.Skip("no xargs")
 	}
@@ -303,6 +307,7 @@ func TestShardsAsPlainProcesses(t *testing.T) {
 // TestShardKilled: a shard killed with SIGKILL leaves no record of a
 // finished shard: seal refuses naming it; once it is rerun, seal succeeds.
 func TestShardKilled(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: archives 48 MB slowly enough to be killed; .ci/run runs it")
 	}
@@ -369,6 +374,7 @@ func TestShardKilled(t *testing.T) {
 // (reindexing files an earlier seal touched, or saying the set is sealed);
 // verify and check pass, and nothing is left beside the set.
 func TestSealKilled(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("-short: five kill points, each with its own shards; .ci/run runs it")
 	}

@@ -114,6 +114,7 @@ func unpackSelected(t *testing.T, set []string, stem string, c selCase) map[stri
 // TestUnpackSelection: the restored tree is exactly the selected subset of
 // the source, byte for byte, from HDF5 and zip sets with a side index.
 func TestUnpackSelection(t *testing.T) {
+	t.Parallel()
 	src, files := selectTree(t)
 	out := t.TempDir()
 	for _, kind := range []struct{ name, flag, ext string }{{"h5", "-w", ".h5"}, {"zip", "-z", ".zip"}} {
@@ -135,6 +136,7 @@ func TestUnpackSelection(t *testing.T) {
 
 // TestUnpackSelectionOriginal: sets of the original tool (JSON index only).
 func TestUnpackSelectionOriginal(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	tree := sourceFiles(t, filepath.Join(fixtures, "tree"))
 	cases := []selCase{
@@ -156,6 +158,7 @@ func TestUnpackSelectionOriginal(t *testing.T) {
 // TestUnpackSelectionNotFound: PATHs and includes that match nothing are
 // refused before anything is written, all named, exit 1.
 func TestUnpackSelectionNotFound(t *testing.T) {
+	t.Parallel()
 	src, _ := selectTree(t)
 	base := filepath.Join(t.TempDir(), "s")
 	mustRun(t, "create", "-q", src, base)
@@ -173,6 +176,7 @@ func TestUnpackSelectionNotFound(t *testing.T) {
 // TestSelectionBadGlob: a malformed glob is a usage error naming it, for
 // every command that takes one, before anything is read or written.
 func TestSelectionBadGlob(t *testing.T) {
+	t.Parallel()
 	src, _ := selectTree(t)
 	out := t.TempDir()
 	base := filepath.Join(out, "s")
@@ -204,6 +208,7 @@ func TestSelectionBadGlob(t *testing.T) {
 // unpack reads only the blocks holding the selection. A damaged block in
 // the only copy refuses a whole unpack but not one of a path elsewhere.
 func TestUnpackSelectionReadsOnlyItsBlocks(t *testing.T) {
+	t.Parallel()
 	src := filepath.Join(t.TempDir(), "src")
 	files := map[string][]byte{}
 	for i := range 600 { // three blocks of 256 entries
@@ -231,6 +236,7 @@ func TestUnpackSelectionReadsOnlyItsBlocks(t *testing.T) {
 // TestUnpackSelectionOptions: --skip-existing and --keep-going work on a
 // selection, and damage outside the selection is never met.
 func TestUnpackSelectionOptions(t *testing.T) {
+	t.Parallel()
 	src, files := plateTree(t, 30) // w0..w3/fNN.txt
 	base := filepath.Join(t.TempDir(), "p")
 	mustRun(t, "create", "-q", "-w", "2", src, base)
@@ -282,6 +288,7 @@ func archived(t *testing.T, base string) map[string][]byte {
 // for byte; check reports the excluded files as not archived unless given
 // the same --exclude.
 func TestCreateExclude(t *testing.T) {
+	t.Parallel()
 	src, files := selectTree(t)
 	base := filepath.Join(t.TempDir(), "x")
 	r := runBin(t, "create", "--exclude", "*.tmp", "--exclude", "Plate1/B03", "--exclude", "a[[]1]/", src, base)
@@ -319,6 +326,7 @@ func runStdin(t *testing.T, stdin []byte, args ...string) runResult {
 // archived (newline or NUL lists, from a file or stdin, with --exclude);
 // check with the same list passes; missing entries are named, nothing written.
 func TestCreateFilesFrom(t *testing.T) {
+	t.Parallel()
 	src, files := selectTree(t)
 	out := t.TempDir()
 	list := filepath.Join(t.TempDir(), "list.txt")
@@ -371,6 +379,7 @@ type dryPlan struct {
 // directory stays byte-identical (an existing set there too) and nothing
 // is written anywhere but the --json file asked for.
 func TestCreateDryRun(t *testing.T) {
+	t.Parallel()
 	src, _ := selectTree(t)
 	out := t.TempDir()
 	mustRun(t, "create", "-q", "-w", "3", src, filepath.Join(out, "old"))

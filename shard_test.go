@@ -31,6 +31,7 @@ func runShards(t *testing.T, src, base string, n int, extra ...string) []runResu
 }
 
 func TestShardUsage(t *testing.T) {
+	t.Parallel()
 	src := genTree(t, 2)
 	base := filepath.Join(t.TempDir(), "p")
 	for _, args := range [][]string{
@@ -53,6 +54,7 @@ func TestShardUsage(t *testing.T) {
 // TestShardSpecSlurm: inside a job array --shard slurm and --shard /N take
 // the task id and count; arrays whose ids are not 0..N-1 are refused.
 func TestShardSpecSlurm(t *testing.T) {
+	t.Parallel()
 	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 	array := func(id, count, lo, hi, step int) map[string]string {
 		return map[string]string{"SLURM_ARRAY_TASK_ID": fmt.Sprint(id), "SLURM_ARRAY_TASK_COUNT": fmt.Sprint(count),
@@ -89,6 +91,7 @@ func TestShardSpecSlurm(t *testing.T) {
 // under temporary names, and a record of its files beside them; the
 // shards' files are disjoint and together the whole tree.
 func TestShardWritesItsShare(t *testing.T) {
+	t.Parallel()
 	src := genTree(t, 16)
 	out := t.TempDir()
 	base := filepath.Join(out, "p")

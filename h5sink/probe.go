@@ -131,6 +131,7 @@ func (p *prober) do(args []string, answer func(*bufio.Reader) (bool, error)) err
 
 func (p *prober) start() error {
 	cmd := exec.CommandContext(p.ctx, p.exe, ProbeArg)
+	cmd.SysProcAttr = probeAttrs()
 	c := &probeChild{cmd: cmd, stderr: &headBuffer{}}
 	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()

@@ -20,8 +20,7 @@ func catCommand() *cli.Command {
 			&cli.StringFlag{Name: "path", Aliases: []string{"p"}, Usage: "archived file `PATH` (required), e.g. -p Plate1/B03/B03_f07_ch1.tif > field.tif"},
 			openQuietFlag(),
 		},
-		OnUsageError: readUsageError,
-		Action:       runCat,
+		Action: runCat,
 	}
 }
 

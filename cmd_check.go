@@ -35,8 +35,7 @@ func checkCommand() *cli.Command {
 			filesFromFlag(),
 			nullFlag(),
 		},
-		OnUsageError: readUsageError,
-		Action:       runCheck,
+		Action: runCheck,
 	}
 }
 

@@ -39,8 +39,7 @@ func lsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "literal", Aliases: []string{"N"}, Usage: "print names as they are even on a terminal"},
 			openQuietFlag(),
 		},
-		OnUsageError: readUsageError,
-		Action:       runLs,
+		Action: runLs,
 	}
 }
 

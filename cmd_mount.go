@@ -26,8 +26,7 @@ func mountCommand() *cli.Command {
 			&cli.BoolFlag{Name: "debug", Aliases: []string{"e"}, Usage: "log every FUSE request to stderr"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no start-up line or warning on stderr (files that fail still log there), e.g. -q"},
 		},
-		OnUsageError: readUsageError,
-		Action:       runMount,
+		Action: runMount,
 	}
 }
 

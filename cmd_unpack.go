@@ -38,8 +38,7 @@ func unpackCommand() *cli.Command {
 			includeFlag(),
 			excludeFlag(),
 		},
-		OnUsageError: readUsageError,
-		Action:       runUnpack,
+		Action: runUnpack,
 	}
 }
 
@@ -147,10 +146,6 @@ func unpackText(c *cli.Context, o unpackRun) error {
 	}
 	return nil
 }
-
-// readUsageError makes a bad flag of the read commands a usage error (exit
-// 2); newApp gives every command flagUsageError, this one included.
-var readUsageError = flagUsageError
 
 // openSet opens the archive set named by a read command's arguments.
 func openSet(c *cli.Context, cmd string) (*archiveset.Set, error) {

@@ -24,8 +24,7 @@ func verifyCommand() *cli.Command {
 			quietFlag(),
 			jsonFlag(),
 		},
-		OnUsageError: readUsageError,
-		Action:       runVerify,
+		Action: runVerify,
 	}
 }
 

@@ -73,17 +73,15 @@ func (l *sideListing) at(i int) (*entry, error) {
 }
 
 func (l *sideListing) search(lo, hi int, key string) (int, error) {
-	// Blocks before b start below key: the answer is in block b-1 or is
-	// block b's first entry.
-	nb := len(l.starts) - 1
-	b := sort.Search(nb, func(b int) bool { return l.set.Side.FirstPath(b) >= key })
-	i := l.starts[b]
-	if b > 0 {
-		es, err := l.block(b - 1)
+	// Only the last block starting at or below key can hold the answer;
+	// past its end, the answer is the next block's first entry.
+	i := 0
+	if b := l.set.Side.BlockOf(key); b >= 0 {
+		es, err := l.block(b)
 		if err != nil {
 			return 0, err
 		}
-		i = l.starts[b-1] + sort.Search(len(es), func(k int) bool { return es[k].path >= key })
+		i = l.starts[b] + sort.Search(len(es), func(k int) bool { return es[k].path >= key })
 	}
 	return max(lo, min(hi, i)), nil
 }

@@ -167,12 +167,7 @@ func TestParseBlocksBounds(t *testing.T) {
 // whose blocks' streams stay clear of each other (as C-Blosc writes them),
 // the blocks decode too.
 func FuzzDecodeBlocks(f *testing.F) {
-	for _, v := range fuzzVectors(f) {
-		for _, seed := range fuzzSeeds(v) {
-			f.Add(seed)
-		}
-	}
-	f.Add(make([]byte, 32))
+	addChunkSeeds(f)
 	d := &Decoder{MaxSize: 64 << 20}
 	f.Fuzz(func(t *testing.T, chunk []byte) {
 		got, err := decodeByBlocks(d, chunk)
@@ -342,12 +337,7 @@ func TestCheckStreams(t *testing.T) {
 // FuzzCheckStreams: on any input the sparse check never panics and agrees
 // with DecodeAll's checks.
 func FuzzCheckStreams(f *testing.F) {
-	for _, v := range fuzzVectors(f) {
-		for _, seed := range fuzzSeeds(v) {
-			f.Add(seed)
-		}
-	}
-	f.Add(make([]byte, 32))
+	addChunkSeeds(f)
 	d := &Decoder{MaxSize: 64 << 20}
 	f.Fuzz(func(t *testing.T, chunk []byte) {
 		sparse, whole := checkSparse(d, chunk), checkWhole(d, chunk)
@@ -360,4 +350,15 @@ func FuzzCheckStreams(f *testing.F) {
 			}
 		}
 	})
+}
+
+// addChunkSeeds seeds a chunk fuzz target with the C-made vectors, their
+// variations, and a zeroed header.
+func addChunkSeeds(f *testing.F) {
+	for _, v := range fuzzVectors(f) {
+		for _, seed := range fuzzSeeds(v) {
+			f.Add(seed)
+		}
+	}
+	f.Add(make([]byte, 32))
 }

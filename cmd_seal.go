@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -111,7 +112,12 @@ func runSeal(c *cli.Context) error {
 }
 
 // seal checks the shards, indexes every member and commits the set.
+// It keeps to one OS thread: seal is sequential, and its system calls then
+// come in one order from one thread, which is what fault injection by
+// call count needs (strace counts per thread; TestSealKilled).
 func seal(base string, force bool, sum *sealSummary, say func(string)) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	sl, err := setwriter.OpenSeal(setwriter.Options{Base: base, Force: force, Note: say})
 	switch {
 	case errors.Is(err, setwriter.ErrNoShards), errors.Is(err, setwriter.ErrSealed):

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -418,5 +419,41 @@ func TestSealKilled(t *testing.T) {
 		if got := listDir(t, out); !slices.Equal(got, []string{"p_0.h5", "p_1.h5", "p_2.h5", "p_3.h5"}) {
 			t.Errorf("%s: left %q", inject, got)
 		}
+	}
+}
+
+// TestUnpackSparesUnsealedShards: the finished shards of a set not yet
+// sealed are temporary files whose runs are gone, but they are waiting for
+// seal, not stale: an unpack whose destination holds them, and a create of
+// another set beside them, leave them alone, and seal then succeeds.
+func TestUnpackSparesUnsealedShards(t *testing.T) {
+	t.Parallel()
+	src := genTree(t, 4)
+	dest := t.TempDir()
+	out := filepath.Join(dest, "q") // unpack of set q restores into DEST/q
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(out, "p")
+	for k, r := range runShards(t, src, base, 2) {
+		if r.code != 0 {
+			t.Fatalf("shard %d: %s", k, r.stderr)
+		}
+	}
+	before := shardFiles(t, out)
+	other := filepath.Join(t.TempDir(), "q")
+	mustRun(t, "create", "-q", "-w", "1", src, other)
+	if r := runBin(t, "unpack", "-d", dest, other); r.code != 0 {
+		t.Fatalf("unpack: exit %d: %s", r.code, r.stderr)
+	}
+	mustRun(t, "create", "-q", "-w", "1", src, filepath.Join(out, "r"))
+	if after := shardFiles(t, out); !maps.Equal(after, before) {
+		t.Fatalf("the shards' files changed: before %v, after %v", before, after)
+	}
+	if r := runBin(t, "seal", base); r.code != 0 {
+		t.Fatalf("seal: exit %d: %s", r.code, r.stderr)
+	}
+	if r := runBin(t, "check", "-d", src, base); r.code != 0 {
+		t.Errorf("check: exit %d: %s%s", r.code, r.stdout, r.stderr)
 	}
 }

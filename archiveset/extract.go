@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/setwriter"
 	"github.com/hdf5vault/hdf5vault/tempfile"
 )
 
@@ -82,7 +83,7 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 		return st, chunkError(bad)
 	}
 	// Files of an unpack killed earlier, whose pid is gone.
-	if err := tempfile.RemoveStaleTree(st.Dir, notify); err != nil {
+	if err := tempfile.RemoveStaleTree(st.Dir, setwriter.Pending, notify); err != nil {
 		return st, err
 	}
 	existing, err := s.existingTargets(ctx, st.Dir)

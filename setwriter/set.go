@@ -115,14 +115,14 @@ func (s *Set) prepare() error {
 	if err := settle(s.Dir, s.Base, s.opts.Note); err != nil {
 		return err
 	}
-	keep, err := pendingTokens(s.Dir)
+	ents, err := os.ReadDir(s.Dir)
 	if err != nil {
-		return err
-	}
-	if err := tempfile.RemoveStale(s.Dir, func(n string) bool { return keep[tempfile.TokenOf(n)] }, s.opts.Note); err != nil {
 		return fmt.Errorf("archive directory: %w", err)
 	}
-	ents, err := os.ReadDir(s.Dir)
+	if err := tempfile.RemoveStale(s.Dir, Pending(s.Dir, ents), s.opts.Note); err != nil {
+		return fmt.Errorf("archive directory: %w", err)
+	}
+	ents, err = os.ReadDir(s.Dir)
 	if err != nil {
 		return fmt.Errorf("archive directory: %w", err)
 	}
@@ -133,14 +133,10 @@ func (s *Set) prepare() error {
 	return s.checkNames(names)
 }
 
-// pendingTokens are the tokens of unfinished commits in dir (of any base),
+// pendingIn are the tokens of unfinished commits in dir (of any base),
 // whose temporary files are the commit's to finish, and of finished shards
 // waiting for seal: not stale.
-func pendingTokens(dir string) (map[string]bool, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("archive directory: %w", err)
-	}
+func pendingIn(dir string, ents []fs.DirEntry) map[string]bool {
 	keep := map[string]bool{}
 	for _, e := range ents {
 		n := e.Name()
@@ -153,8 +149,16 @@ func pendingTokens(dir string) (map[string]bool, error) {
 			}
 		}
 	}
-	shardTokens(dir, keep)
-	return keep, nil
+	shardTokens(dir, ents, keep)
+	return keep
+}
+
+// Pending is a tempfile.Keeper for other commands' clean-ups (unpack's):
+// it claims the temporary files of unfinished commits and of finished
+// shards waiting for seal, which look stale but are not.
+func Pending(dir string, ents []fs.DirEntry) func(name string) bool {
+	keep := pendingIn(dir, ents)
+	return func(n string) bool { return keep[tempfile.TokenOf(n)] }
 }
 
 // Create opens a writer on each temporary name.

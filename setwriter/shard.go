@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -139,8 +140,7 @@ func readRecord(p string) (*ShardRecord, error) {
 
 // shardTokens are the tokens of finished shards' members in dir (of any
 // base): they wait for seal and are not stale, whatever their pid.
-func shardTokens(dir string, keep map[string]bool) {
-	ents, _ := os.ReadDir(dir)
+func shardTokens(dir string, ents []fs.DirEntry, keep map[string]bool) {
 	for _, e := range ents {
 		if !strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".hdf5vault-shard") {
 			continue

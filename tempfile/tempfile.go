@@ -85,31 +85,52 @@ func RemoveStale(dir string, keep func(name string) bool, note func(string)) err
 	if err != nil {
 		return err
 	}
+	return removeStale(dir, ents, keep, note)
+}
+
+// A Keeper says which of a directory's temporary files are claimed though
+// their run is gone (a pending commit's, a shard's waiting for seal); it
+// sees the directory's entries, read once. Nil claims nothing.
+type Keeper func(dir string, ents []fs.DirEntry) func(name string) bool
+
+// RemoveStaleTree does RemoveStale in root and every directory below it
+// (unpack's temporary files lie beside the files they become), sparing in
+// each directory what keep claims. A missing root has nothing to remove.
+func RemoveStaleTree(root string, keep Keeper, note func(string)) error {
+	ents, err := os.ReadDir(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var k func(string) bool
+	if keep != nil {
+		k = keep(root, ents)
+	}
+	if err := removeStale(root, ents, k, note); err != nil {
+		return err
+	}
 	for _, e := range ents {
-		if err := removeIfStale(filepath.Join(dir, e.Name()), keep, note); err != nil {
-			return err
+		if e.IsDir() {
+			if err := RemoveStaleTree(filepath.Join(root, e.Name()), keep, note); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// RemoveStaleTree does RemoveStale in root and every directory below it
-// (unpack's temporary files lie beside the files they become). A missing
-// root has nothing to remove.
-func RemoveStaleTree(root string, note func(string)) error {
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+func removeStale(dir string, ents []fs.DirEntry, keep func(string) bool, note func(string)) error {
+	for _, e := range ents {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		if err := removeIfStale(filepath.Join(dir, e.Name()), keep, note); err != nil {
 			return err
 		}
-		if d.Type().IsRegular() {
-			return removeIfStale(p, nil, note)
-		}
-		return nil
-	})
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
 	}
-	return err
+	return nil
 }
 
 func removeIfStale(p string, keep func(string) bool, note func(string)) error {

@@ -55,7 +55,7 @@ func TestRemoveStale(t *testing.T) {
 	if !gone(top) || gone(kept) || gone(live) || gone(foreign) || gone(stale) {
 		t.Fatalf("after RemoveStale: top gone %v, kept %v, live %v, foreign %v, nested %v", gone(top), !gone(kept), !gone(live), !gone(foreign), !gone(stale))
 	}
-	if err := RemoveStaleTree(dir, note); err != nil {
+	if err := RemoveStaleTree(dir, nil, note); err != nil {
 		t.Fatal(err)
 	}
 	if !gone(stale) || !gone(kept) || gone(live) || gone(foreign) {
@@ -64,7 +64,7 @@ func TestRemoveStale(t *testing.T) {
 	if len(notes) != 3 {
 		t.Errorf("notes %q", notes)
 	}
-	if err := RemoveStaleTree(filepath.Join(dir, "missing"), note); err != nil {
+	if err := RemoveStaleTree(filepath.Join(dir, "missing"), nil, note); err != nil {
 		t.Errorf("missing root: %v", err)
 	}
 }

@@ -102,7 +102,8 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 	if err := s.makeDirs(ctx, root, st.Dir); err != nil {
 		return st, err
 	}
-	u := &unpacker{s: s, root: root, dir: st.Dir, token: tempfile.Token(), exists: existing, found: findingsOf(ctx)}
+	u := &unpacker{s: s, root: root, dirs: newDirRoots(root), dir: st.Dir, token: tempfile.Token(), exists: existing, found: findingsOf(ctx)}
+	defer u.dirs.close()
 	err = s.parallelFiles(ctx, o.Workers, func(ctx context.Context, r *fileReader, f *File) error {
 		err := bad[f.Path]
 		if err == nil {
@@ -126,6 +127,7 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 type unpacker struct {
 	s       *Set
 	root    *os.Root
+	dirs    *dirRoots // root's directories, each opened once
 	dir     string
 	token   string
 	seq     atomic.Int64    // makes each temporary name unique
@@ -166,27 +168,33 @@ func (u *unpacker) restore(ctx context.Context, r *fileReader, f *File) error {
 	return nil
 }
 
-// file restores f through a temporary name.
+// file restores f through a temporary name, in its directory.
 func (u *unpacker) file(ctx context.Context, r *fileReader, f *File) (err error) {
 	final := filepath.FromSlash(f.Path)
-	tmp := archive.UnpackTempName(final, u.token, u.seq.Add(1))
-	out, err := u.root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)
+	dir, name := filepath.Split(final)
+	tmp := filepath.Base(archive.UnpackTempName(final, u.token, u.seq.Add(1)))
+	d, release, err := u.dirs.get(filepath.Clean(dir))
+	if err != nil {
+		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)
+	}
+	defer release()
+	out, err := d.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)
 	if err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)
 	}
 	defer func() {
 		if err != nil {
 			out.Close()
-			u.root.Remove(tmp)
+			d.Remove(tmp)
 		}
 	}()
 	if err = r.copyTo(ctx, f, out); err != nil {
 		return err
 	}
-	if err := u.finish(out, f, tmp); err != nil {
+	if err := finish(d, out, f, tmp); err != nil {
 		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)
 	}
-	if err := u.publish(tmp, final); err != nil {
+	if err := publish(d, tmp, name, filepath.Join(u.dir, final)); err != nil {
 		return err
 	}
 	u.files.Add(1)
@@ -197,7 +205,7 @@ func (u *unpacker) file(ctx context.Context, r *fileReader, f *File) (err error)
 }
 
 // finish sets the recorded mode and mtime and closes the file.
-func (u *unpacker) finish(out *os.File, f *File, tmp string) error {
+func finish(d *os.Root, out *os.File, f *File, tmp string) error {
 	if f.Mode != nil {
 		// Permission bits only: a setuid bit from an archive is not restored.
 		if err := out.Chmod(fs.FileMode(*f.Mode & 0o777)); err != nil {
@@ -208,27 +216,28 @@ func (u *unpacker) finish(out *os.File, f *File, tmp string) error {
 		return err
 	}
 	if f.MtimeNs != nil {
-		return u.root.Chtimes(tmp, time.Time{}, time.Unix(0, *f.MtimeNs))
+		return d.Chtimes(tmp, time.Time{}, time.Unix(0, *f.MtimeNs))
 	}
 	return nil
 }
 
-// publish gives the finished temporary file its real name without ever
-// replacing an existing file: link(2) fails if the name exists.
-func (u *unpacker) publish(tmp, final string) error {
-	err := u.root.Link(tmp, final)
+// publish gives the finished temporary file in d its real name (full,
+// for messages) without ever replacing an existing file: link(2) fails if
+// the name exists.
+func publish(d *os.Root, tmp, name, full string) error {
+	err := d.Link(tmp, name)
 	if err == nil {
-		return u.root.Remove(tmp)
+		return d.Remove(tmp)
 	}
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s appeared during unpack: refusing to overwrite", filepath.Join(u.dir, final))
+		return fmt.Errorf("%s appeared during unpack: refusing to overwrite", full)
 	}
 	// No hard links here (some file systems): check, then rename.
-	if _, lerr := u.root.Lstat(final); lerr == nil {
-		return fmt.Errorf("%s appeared during unpack: refusing to overwrite", filepath.Join(u.dir, final))
+	if _, lerr := d.Lstat(name); lerr == nil {
+		return fmt.Errorf("%s appeared during unpack: refusing to overwrite", full)
 	}
-	if err := u.root.Rename(tmp, final); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)
+	if err := d.Rename(tmp, name); err != nil {
+		return fmt.Errorf("%s: %w", full, err)
 	}
 	return nil
 }

@@ -130,6 +130,7 @@ func TestCompareBoundCountsFailures(t *testing.T) {
 // generated files and the same jobs with tar + zstd, each correct (cat's
 // bytes, unpack's file count), and prints the side-by-side table.
 func TestBenchSmallBesideTar(t *testing.T) {
+	t.Parallel()
 	if ok, missing := bench.HaveTar(); !ok {
 		t.Skipf("%s not installed", missing)
 	}
@@ -169,6 +170,7 @@ func TestBenchSmallBesideTar(t *testing.T) {
 // TestBenchSmallWithoutTar: without tar or zstd on PATH, bench --small
 // measures hdf5vault alone and says why.
 func TestBenchSmallWithoutTar(t *testing.T) {
+	t.Parallel()
 	csvPath := filepath.Join(t.TempDir(), "small.csv")
 	r := runEnv(t, []string{"PATH=" + t.TempDir()}, "bench", "--small", "--files", "50", "--size", "100",
 		"--csv", csvPath, "--work", t.TempDir())

@@ -370,6 +370,7 @@ func equalStrings(a, b []string) bool {
 }
 
 func TestCreateRawEqualsSource(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	out := t.TempDir()
 	r := runBin(t, "create", "-m", "none", "-w", "2", "-q", src, filepath.Join(out, "raw"))

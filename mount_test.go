@@ -155,6 +155,7 @@ func checkMountedTree(t *testing.T, dir string, want map[string][]byte) {
 }
 
 func TestMountFixtures(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	tree := sourceFiles(t, filepath.Join(fixtures, "tree"))
 	for _, fx := range fixtureSets() {
@@ -211,6 +212,7 @@ func bigTree(t *testing.T, big int) (string, map[string][]byte) {
 // parts) shows its files with their modes and mtimes, and random ranges,
 // also across part boundaries, read right from many readers at once.
 func TestMountOwnSet(t *testing.T) {
+	t.Parallel()
 	needFuse(t)
 	src, files := bigTree(t, 6_500_000)
 	base := filepath.Join(t.TempDir(), "own")
@@ -283,6 +285,7 @@ func readRandomRanges(path string, want []byte, seed uint64, n int) error {
 // TestMountTifffile: python3-tifffile reads a synthetic field in place and
 // gets the same pixels as from the source.
 func TestMountTifffile(t *testing.T) {
+	t.Parallel()
 	needFuse(t)
 	src := filepath.Join(t.TempDir(), "acq")
 	mustRun(t, "bench", "--generate", src, "--fields", "2", "--field-size", "2097152")
@@ -339,6 +342,7 @@ print(d.id.get_offset(), d.shape[0])`, archive, prefix).CombinedOutput()
 // (caught only by the checksum once the file is read to the end) give EIO
 // on that file only, logged with its name; the other files read fine.
 func TestMountDamaged(t *testing.T) {
+	t.Parallel()
 	needFuse(t)
 	src, files := bigTree(t, 0)
 	for _, method := range []string{"blosc2", "none"} {
@@ -422,6 +426,7 @@ func TestMountUsageErrors(t *testing.T) {
 // "a.txt", "a/b"), lists every directory as the source does and reads
 // every file right; the listing is paged from the side index.
 func TestMountManyFiles(t *testing.T) {
+	t.Parallel()
 	needFuse(t)
 	src := filepath.Join(t.TempDir(), "src")
 	files := map[string][]byte{}

@@ -50,6 +50,7 @@ func runEnv(t *testing.T, env []string, args ...string) runResult {
 // log plain progress lines on stderr (every 5 s; here every millisecond),
 // through the open and their own work; -q silences them.
 func TestReadProgressLogLines(t *testing.T) {
+	t.Parallel()
 	src, base := progressSet(t)
 	fast := []string{progressIntervalEnv + "=1ms"}
 	for _, c := range []struct {
@@ -150,6 +151,7 @@ func onTerminal(t *testing.T, env []string, args ...string) string {
 // original's format (no side index) shows its layout check counting
 // files. --quiet silences it, and without a terminal nothing is added.
 func TestOpenProgressLsCat(t *testing.T) {
+	t.Parallel()
 	_, ours := progressSet(t)
 	now := []string{openDelayEnv + "=0s", progressIntervalEnv + "=1ms"}
 	cases := []struct {

@@ -95,6 +95,15 @@ type fixtureSet struct {
 	stem string
 }
 
+// sampleOut skips case i of a table in -short, which runs every other case
+// (.ci/run runs them all): the everyday run stays within its 3 minutes.
+func sampleOut(t *testing.T, i int) {
+	t.Helper()
+	if testing.Short() && i%2 == 1 {
+		t.Skip("-short runs every other case; .ci/run runs them all")
+	}
+}
+
 func fixtureSets() []fixtureSet {
 	a := func(n ...string) []string {
 		for i := range n {
@@ -136,6 +145,7 @@ func TestUnpackFixtures(t *testing.T) {
 }
 
 func TestCheckFixturesPass(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	for _, fx := range fixtureSets() {
 		t.Run(fx.name, func(t *testing.T) {
@@ -202,6 +212,7 @@ func TestCheckNamesFailingFiles(t *testing.T) {
 // archive, not as files on disk that are not archived, and still names a
 // real extra file beside them.
 func TestCheckArchiveInsideSource(t *testing.T) {
+	t.Parallel()
 	for _, w := range []string{"1", "3"} {
 		t.Run("w="+w, func(t *testing.T) {
 			src := copyFixtureTree(t)
@@ -260,6 +271,7 @@ func checkSummary(t *testing.T, summary, dir, failing string) {
 }
 
 func TestVerifyFixtures(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	for _, fx := range fixtureSets() {
 		t.Run(fx.name, func(t *testing.T) {
@@ -422,8 +434,9 @@ f.close()`, nil)
 		{"zip member missing", []string{filepath.Join(arch, "zipset_0.zip")}, []string{"missing member", "zipset_1.zip"}},
 		{"h5 and zip mixed", []string{filepath.Join(arch, "set2_0.h5"), filepath.Join(arch, "zipset_1.zip")}, []string{".h5 or .zip", "zipset_1.zip"}},
 	}
-	for _, tc := range cases {
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			sampleOut(t, i)
 			for _, cmd := range []string{"unpack", "check", "verify", "ls"} {
 				dest := t.TempDir()
 				args := []string{cmd}
@@ -520,8 +533,9 @@ func TestHostileArchivesAreRefusedBeforeWriting(t *testing.T) {
 		{"256-byte name", map[string]any{"z/" + strings.Repeat("n", 256): part("n", false, nil)}, map[string][]byte{"n": good}, []string{"a name of 256 bytes", "longer than any file system allows"}},
 		{"padding key", map[string]any{"f.txt": part("f.txt", false, map[string]any{"pad": strings.Repeat(" ", 1<<20)})}, map[string][]byte{"f.txt": good}, []string{"more than any part needs"}},
 	}
-	for _, tc := range cases {
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			sampleOut(t, i)
 			dir := t.TempDir()
 			tc.index["good.txt"] = part("good.txt", false, nil)
 			if tc.data == nil {
@@ -842,6 +856,7 @@ func TestOriginalStyleNames(t *testing.T) {
 // TestLsHostileNames: names that would retitle a terminal or fake a line are
 // quoted on a terminal, and come out exactly through -0 and --json.
 func TestLsHostileNames(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	evil := "x\x1b]0;owned\a\nfake line.txt"
 	files := map[string][]byte{evil: []byte("e"), "plain.txt": []byte("p")}

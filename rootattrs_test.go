@@ -32,8 +32,9 @@ func TestDamagedRootAttributes(t *testing.T) {
 		{"version", set3, "three_0.h5", "__HDF5Vault_version__", "'0.3.1+hdf5vault.2'", []string{"three_0.h5", "__HDF5Vault_version__"}},
 		{"version of one of two", set2, "two_1.h5", "__HDF5Vault_version__", "'0.2.0'", []string{"two_0.h5", "two_1.h5", "disagree on __HDF5Vault_version__"}},
 	}
-	for _, tc := range cases {
+	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			sampleOut(t, i)
 			cdir, members := copySet(t, setMembers(t, tc.base))
 			base := filepath.Join(cdir, filepath.Base(tc.base))
 			h5py(t, `import sys, h5py

@@ -95,6 +95,7 @@ func TestSideIndexDamagedCopy(t *testing.T) {
 		wantFail(t, "verify", runBin(t, append([]string{"verify"}, c...)...), 3, "side index copy 1", "block")
 	})
 	t.Run("header", func(t *testing.T) {
+		sampleOut(t, 1)
 		_, c := copySet(t, set)
 		off, _ := sideAt(t, c[1])
 		flipAt(t, c[1], off+20) // inside the set id
@@ -113,6 +114,7 @@ func TestSideIndexOnlyCopyDamaged(t *testing.T) {
 	mustRun(t, "create", "-q", "-w", "1", src, base)
 
 	t.Run("block", func(t *testing.T) {
+		sampleOut(t, 1)
 		_, c := copySet(t, []string{base + ".h5"})
 		off, size := sideAt(t, c[0])
 		flipAt(t, c[0], off+size-3)

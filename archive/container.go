@@ -8,6 +8,10 @@ type RootAttrs struct {
 	FileNumber  int    // __HDF5Vault_archive_file_number__, written only when NumFiles > 1
 	NumFiles    int    // __HDF5Vault_number_of_archive_files__; reads as 1 when absent
 	Info        string // the index JSON, identical in every file of the set; readers leave it empty (see Reader.Info)
+	// InfoNUL says that a NUL byte follows Info in memory (pipeline.Indexes
+	// builds it so), so a writer may hand Info to C as it is instead of
+	// copying it: at 10^5 files that copy was 12 MB of the peak.
+	InfoNUL bool
 }
 
 // DatasetAttrs are the attributes of one payload dataset.

@@ -150,14 +150,27 @@ func readAttrInt(loc C.hid_t, name string) (val int64, ok bool, err error) {
 	return 0, false, e.err()
 }
 
-func writeAttrStr(loc C.hid_t, name, val string) error {
+// writeAttrStr writes a string attribute of loc. With nul (a NUL byte
+// follows val in memory) val goes to libhdf5 where it is, without a C copy:
+// a Go pointer to memory without pointers may be passed for a call.
+func writeAttrStr(loc C.hid_t, name, val string, nul bool) error {
 	if strings.IndexByte(val, 0) >= 0 {
 		return fmt.Errorf("attribute %s: value contains a NUL byte", name)
 	}
 	n, free := cstr(name)
 	defer free()
-	v, freeV := cstr(val)
-	defer freeV()
+	var v *C.char
+	if nul && len(val) > 0 {
+		p := unsafe.Pointer(unsafe.StringData(val))
+		if *(*byte)(unsafe.Add(p, len(val))) != 0 {
+			return fmt.Errorf("attribute %s: value not followed by a NUL byte", name)
+		}
+		v = (*C.char)(p)
+	} else {
+		var freeV func()
+		v, freeV = cstr(val)
+		defer freeV()
+	}
 	var e errBuf
 	if C.hv_attr_str(loc, n, v, e.ptr()) < 0 {
 		return e.err()

@@ -19,11 +19,13 @@ type Options struct {
 
 // cacheSize caps libhdf5's metadata cache of a file being written. The
 // library's default starts at 2 MiB and may grow to 32 MiB, and the decoded
-// objects behind its entries take far more than the entries' size: 10^5
-// datasets of 1 KiB in two files peaked at 262 MB RSS with the default and
-// 214 MB with 1 MiB, at no measurable cost in time (a C loop creating the
-// datasets: 96 -> 58 MB, 39-42 -> 37-40 us per dataset).
-const cacheSize = 1 << 20
+// objects behind its entries take far more than the entries' size (an
+// object header of a few hundred bytes keeps several KB of decoded messages
+// in memory): 10^5 datasets of 1 KiB in two files peaked at 262 MB RSS
+// with the default, 214 MB with 1 MiB and 174 MB with 256 KiB, without a
+// measurable cost in time (at 1 MiB, a C loop creating the datasets:
+// 96 -> 58 MB, 39-42 -> 37-40 us per dataset).
+const cacheSize = 256 << 10
 
 // tuning holds file settings that made no measurable difference for many
 // small files (see BenchmarkPutSmall); zero keeps the library's defaults.

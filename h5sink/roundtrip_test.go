@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 )
@@ -33,9 +34,9 @@ func TestSingleFileOmitsSetAttrs(t *testing.T) {
 
 // TestBigIndex: the index attribute can be tens of MB (10^6 files). -short
 // writes 4 MB, which takes the same path (dense attribute storage, above
-// 64 KiB).
+// 64 KiB). It is written both from a copy in C and, as create hands it
+// over (InfoNUL), from Go memory as it is.
 func TestBigIndex(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "big_index.h5")
 	size := 30 << 20
 	if testing.Short() {
 		size = 4 << 20
@@ -49,8 +50,17 @@ func TestBigIndex(t *testing.T) {
 		fmt.Fprintf(&b, "\n\"Images/plate%04d/f%07d.tif\": [{\"chunk\": null, \"archive_number\": 0, \"dataset\": \"Images/plate%04d/f%07d.tif.blosc2\", \"compression\": \"blosc2\"}]", i/1000, i, i/1000, i)
 	}
 	b.WriteString("\n}")
+	t.Run("copied", func(t *testing.T) { checkBigIndex(t, b.String(), false) })
+	t.Run("in place", func(t *testing.T) {
+		z := append([]byte(b.String()), 0)
+		checkBigIndex(t, unsafe.String(&z[0], len(z)-1), true)
+	})
+}
+
+func checkBigIndex(t *testing.T, info string, nul bool) {
+	path := filepath.Join(t.TempDir(), "big_index.h5")
 	root := sampleRoot(1, 0)
-	root.Info = b.String()
+	root.Info, root.InfoNUL = info, nul
 	writeSamples(t, path, Options{}, samples()[:1], root)
 	r, err := Open(path)
 	if err != nil {
@@ -74,5 +84,22 @@ with h5py.File(sys.argv[1], "r") as f:
 	want := sha256.Sum256([]byte(root.Info))
 	if sum != hex.EncodeToString(want[:]) || n != strings.Count(root.Info, "archive_number") {
 		t.Errorf("h5py reads %d files, sha256 %s; want %d, %x", n, sum, strings.Count(root.Info, "archive_number"), want)
+	}
+}
+
+// TestInfoNULChecked: an index said to be followed by a NUL byte that is
+// not is refused, not read past its end by libhdf5.
+func TestInfoNULChecked(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nonul.h5")
+	w, err := Create(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	z := []byte("{}x")
+	root := sampleRoot(1, 0)
+	root.Info, root.InfoNUL = unsafe.String(&z[0], 2), true
+	if err := w.Finish(root); err == nil || !strings.Contains(err.Error(), "not followed by a NUL byte") {
+		t.Fatalf("Finish = %v, want the index refused as not followed by a NUL byte", err)
 	}
 }

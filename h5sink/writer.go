@@ -302,13 +302,13 @@ func (w *Writer) finishHDF5(root archive.RootAttrs) error {
 }
 
 func (w *Writer) writeRoot(r archive.RootAttrs) error {
-	if err := writeAttrStr(w.file, archive.AttrDescription, r.Description); err != nil {
+	if err := writeAttrStr(w.file, archive.AttrDescription, r.Description, false); err != nil {
 		return err
 	}
-	if err := writeAttrStr(w.file, archive.AttrVersion, r.Version); err != nil {
+	if err := writeAttrStr(w.file, archive.AttrVersion, r.Version, false); err != nil {
 		return err
 	}
-	if err := writeAttrStr(w.file, archive.AttrInfo, r.Info); err != nil {
+	if err := writeAttrStr(w.file, archive.AttrInfo, r.Info, r.InfoNUL); err != nil {
 		return err
 	}
 	if err := writeAttrInt(w.file, archive.AttrChunkSize, r.ChunkSize); err != nil {

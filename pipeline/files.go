@@ -126,6 +126,8 @@ func (f *fileRec) entry() archive.Entry {
 // entries given in ascending path order by entry(i), one file at a time (no
 // second copy of the whole index as Go structures). The entry returned may
 // be reused by the next call. Seal builds a sharded set's indexes with it.
+// A NUL byte follows info in memory (info[:len(info)+1]), so that it can
+// be passed to C without a copy (archive.RootAttrs.InfoNUL).
 func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) (side, info []byte, err error) {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -140,8 +142,9 @@ func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) 
 			return nil, nil, err
 		}
 	}
-	b.WriteString("\n}")
+	b.WriteString("\n}\x00")
 	info = b.Bytes()
+	info = info[:len(info)-1] // the NUL stays behind it (archive.RootAttrs.InfoNUL)
 	h := archive.SideHeader{Members: members, ChunkSize: chunk, InfoSum: xxh3.Hash(info)}
 	rand.Read(h.SetID[:])
 	side, err = archive.EncodeSideIndex(h, n, entry)

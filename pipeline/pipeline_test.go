@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/zeebo/xxh3"
 
@@ -73,6 +74,10 @@ func checkStored(t *testing.T, files map[string][]byte, fw []*fakeWriter, res *R
 			t.Errorf("writer %d root attrs %+v", i, *w.root)
 		}
 		infos = append(infos, w.root.Info)
+		// The writers may hand the index to C without a copy.
+		if !w.root.InfoNUL || *(*byte)(unsafe.Add(unsafe.Pointer(unsafe.StringData(w.root.Info)), len(w.root.Info))) != 0 {
+			t.Errorf("writer %d: the index is not followed by a NUL byte (InfoNUL %v)", i, w.root.InfoNUL)
+		}
 	}
 	for _, info := range infos {
 		if info != infos[0] {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"sync"
 
@@ -129,6 +130,12 @@ func (f *fileRec) entry() archive.Entry {
 // A NUL byte follows info in memory (info[:len(info)+1]), so that it can
 // be passed to C without a copy (archive.RootAttrs.InfoNUL).
 func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) (side, info []byte, err error) {
+	// Encoding leaves garbage of about twice the index (per-entry JSON,
+	// dataset names, the buffers' growth) beside the records, which are
+	// live until the end: at the default GOGC the heap grew by 2.5 times
+	// the index (10^5 files: +48 MiB RSS for a 12 MB index, the run's
+	// peak). Collecting sooner costs a few ms of CPU per 10^5 files.
+	defer debug.SetGCPercent(debug.SetGCPercent(indexGCPercent))
 	var b bytes.Buffer
 	b.WriteByte('{')
 	parts := make([]archive.Part, 0, 1)
@@ -153,6 +160,9 @@ func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) 
 	}
 	return side, info, nil
 }
+
+// indexGCPercent is the GOGC while the indexes are encoded.
+const indexGCPercent = 20
 
 // jsonPart is part k of f as the JSON index spells it: the original's
 // keys only. What our readers need besides is in the side index.

@@ -27,11 +27,12 @@ import (
 // defaultMaxMemory bounds the part buffers in flight. Each part holds its raw
 // bytes and a compression buffer of about the same size, so 128 MiB is about
 // 30 parts of 2 MiB files, more than the stages hold at once on a few cores;
-// the rest of the 256 MiB peak RSS target is left to libhdf5 (its metadata
-// grows with the datasets per file), the encoders, the Go runtime and the
-// index. Measured peak RSS at defaults (-w 2): 72-79 MB on 256 files of 2 MiB,
-// 152-163 MB on 20,000 files of 8 KiB, about 300 MB on 100,000 files of 1 KiB
-// (there libhdf5's metadata and the 27 MB index with its copies dominate).
+// the 64 MiB above it in the memory rule is left to libhdf5, the encoders,
+// the Go runtime and the index. Measured peak RSS at defaults (-w 2): 72-79 MB
+// on 256 files of 2 MiB, 152-163 MB on 20,000 files of 8 KiB (measured before
+// libhdf5's metadata cache was capped), 105-113 MiB on 100,000 files of 1 KiB
+// (where the file records and the 12 MB index, while it is encoded, are the
+// peak).
 const defaultMaxMemory = "128MiB"
 
 func createCommand() *cli.Command {
@@ -55,8 +56,8 @@ func createCommand() *cli.Command {
 			"any status but 0 otherwise means no file got a final name.\n" +
 			"Memory: peak RSS stays within max(--max-memory, one part's raw + compressed bytes) + 64 MiB:\n" +
 			"parts in flight share the budget, and a part larger than the whole budget is read alone.\n" +
-			"Trees of very many small files need more for libhdf5's metadata and the index (about\n" +
-			"300 MB at 100,000 files).\n" +
+			"It holds for trees up to 100,000 files (of 1 KiB: about 110 MiB); what is kept per file\n" +
+			"(records, the indexes, libhdf5's objects), about 0.7 KiB each, takes far larger trees above it.\n" +
 			"Temporary files (.NAME.<host>-<pid>-<random>.hdf5vault-tmp) left by a killed run are\n" +
 			"removed by the next create into the same directory once that pid is gone on this host.",
 		Flags:  createFlags(),

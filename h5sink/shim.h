@@ -83,4 +83,8 @@ typedef struct {
 } hv_rec_dset;
 int hv_scan(hid_t f, int fd, char *err);
 
+// hv_scanned counts the links every scan of this process has visited: the
+// probe child's progress, read by its pulse goroutine while a scan runs.
+uint64_t hv_scanned(void);
+
 #endif

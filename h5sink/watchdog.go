@@ -1,0 +1,154 @@
+package h5sink
+
+// #include "shim.h"
+import "C"
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+)
+
+// Some damaged metadata makes libhdf5 loop instead of crash. The parent
+// watches every request: when the child shows no progress for the silence
+// limit, it is killed (SIGKILL, then waited for) and the request fails as
+// damage, as after a crash; the next request starts a new child. Long
+// legitimate work must not look like a hang, so the limit measures silence,
+// not a request's total time: the answer's bytes count as progress, and so
+// do the child's pulses, one byte on a pipe of their own, sent at most once
+// per tick and only when the child moved on since the last:
+//
+//   - a scan: links visited (hv_scanned), so 10^6 datasets at ~100 µs each
+//     keep the child alive, while a single object libhdf5 never finishes
+//     does not;
+//   - the JSON index and non-contiguous payloads: one libhdf5 call whose
+//     work grows with the data (a 200 MB index is ~10 s of copying, more
+//     under load, before the first byte of the answer): memory pages the
+//     child touches for the first time and blocks it reads. A loop over
+//     metadata already in memory touches neither.
+//
+// Opening a file and describing one dataset are small and get no pulses.
+
+// DefaultProbeSilence is how long a probe child may show no progress.
+const DefaultProbeSilence = 60 * time.Second
+
+// probePulseArg starts the child answering requests with pulses on fd 3
+// every tick: __h5probe --pulse=TICK.
+const probePulseArg = "--pulse="
+
+// pulseTick is how often the child may pulse: a few times per silence limit.
+func pulseTick(silence time.Duration) time.Duration {
+	return min(time.Second, max(silence/4, 10*time.Millisecond))
+}
+
+// errSilent is what a read of the child's answer returns when the child has
+// shown no progress for the silence limit.
+var errSilent = errors.New("the probe child stopped answering")
+
+// hungError is a request whose child was killed for its silence: damage,
+// since libhdf5 on intact metadata always answers.
+type hungError struct{ silence time.Duration }
+
+func (e hungError) Error() string {
+	return fmt.Sprintf("libhdf5 did not answer in %s s reading its metadata (damaged HDF5 metadata?)",
+		strconv.FormatFloat(e.silence.Seconds(), 'f', -1, 64))
+}
+
+func (hungError) Is(target error) bool { return target == archive.ErrDamaged }
+
+// progressClock is when a child last showed progress, in nanoseconds on
+// the monotonic clock (since clockBase).
+type progressClock struct{ last atomic.Int64 }
+
+var clockBase = time.Now()
+
+func (c *progressClock) touch() { c.last.Store(int64(time.Since(clockBase))) }
+
+// deadline is when silence since the last progress reaches limit.
+func (c *progressClock) deadline(limit time.Duration) time.Time {
+	return clockBase.Add(time.Duration(c.last.Load()) + limit)
+}
+
+// silenceReader reads the child's answer, failing with errSilent when
+// neither the answer nor a pulse has arrived for limit.
+type silenceReader struct {
+	f     *os.File
+	clock *progressClock
+	limit time.Duration
+}
+
+func (r *silenceReader) Read(b []byte) (int, error) {
+	for {
+		dl := r.clock.deadline(r.limit)
+		if !time.Now().Before(dl) {
+			return 0, errSilent
+		}
+		r.f.SetReadDeadline(dl)
+		n, err := r.f.Read(b)
+		if n > 0 {
+			r.clock.touch()
+			return n, nil
+		}
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			return n, err
+		}
+		// A pulse may have moved the deadline: look again.
+	}
+}
+
+// drainPulses counts every pulse as progress until the child is gone.
+func drainPulses(f *os.File, clock *progressClock, done chan<- struct{}) {
+	defer close(done)
+	defer f.Close()
+	var b [64]byte
+	for {
+		n, err := f.Read(b[:])
+		if n > 0 {
+			clock.touch()
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// dataWork is set while the child serves a request that is one libhdf5
+// call over data (the index, a payload): page faults and block reads then
+// count as progress.
+var dataWork atomic.Bool
+
+// childProgress is a number that grows while the child makes progress.
+func childProgress() uint64 {
+	n := uint64(C.hv_scanned())
+	if dataWork.Load() {
+		var ru syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+			n += uint64(ru.Minflt) + uint64(ru.Majflt) + uint64(ru.Inblock)
+		}
+	}
+	return n
+}
+
+// pulse writes a byte to w at every tick at which childProgress moved, for
+// the life of the child (it ends with the process, or when w fails).
+func pulse(w *os.File, tick time.Duration) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	last := childProgress()
+	for range t.C {
+		n := childProgress()
+		if n == last {
+			continue
+		}
+		last = n
+		if _, err := w.Write([]byte{1}); err != nil {
+			return
+		}
+	}
+}

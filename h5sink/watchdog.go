@@ -63,8 +63,13 @@ func (e hungError) Error() string {
 func (hungError) Is(target error) bool { return target == archive.ErrDamaged }
 
 // progressClock is when a child last showed progress, in nanoseconds on
-// the monotonic clock (since clockBase).
-type progressClock struct{ last atomic.Int64 }
+// the monotonic clock (since clockBase). Silence counts only once the
+// child is ready (its first pulse): starting a process on a loaded machine
+// is not libhdf5's work.
+type progressClock struct {
+	last  atomic.Int64
+	ready atomic.Bool
+}
 
 var clockBase = time.Now()
 
@@ -86,7 +91,10 @@ type silenceReader struct {
 func (r *silenceReader) Read(b []byte) (int, error) {
 	for {
 		dl := r.clock.deadline(r.limit)
-		if !time.Now().Before(dl) {
+		switch {
+		case !r.clock.ready.Load():
+			dl = time.Now().Add(r.limit)
+		case !time.Now().Before(dl):
 			return 0, errSilent
 		}
 		r.f.SetReadDeadline(dl)
@@ -111,6 +119,7 @@ func drainPulses(f *os.File, clock *progressClock, done chan<- struct{}) {
 		n, err := f.Read(b[:])
 		if n > 0 {
 			clock.touch()
+			clock.ready.Store(true)
 		}
 		if err != nil {
 			return
@@ -135,9 +144,13 @@ func childProgress() uint64 {
 	return n
 }
 
-// pulse writes a byte to w at every tick at which childProgress moved, for
-// the life of the child (it ends with the process, or when w fails).
+// pulse writes a byte to w at once (the child is ready), then at every
+// tick at which childProgress moved, for the life of the child (it ends
+// with the process, or when w fails).
 func pulse(w *os.File, tick time.Duration) {
+	if _, err := w.Write([]byte{1}); err != nil {
+		return
+	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	last := childProgress()

@@ -364,7 +364,10 @@ func ProbeMain(args []string) int {
 			fmt.Fprintf(os.Stderr, "%s: bad pulse tick %q\n", ProbeArg, args[0])
 			return 2
 		}
-		go pulse(os.NewFile(3, "pulses"), tick) // ends with the process
+		if err := startPulses(tick); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", ProbeArg, err)
+			return 1
+		}
 		args = nil
 	}
 	if len(args) > 0 {
@@ -394,8 +397,8 @@ func answer(req []string) int {
 	}
 	mode, path := req[0], req[1]
 	if mode == probeInfo || mode == probeRead {
-		dataWork.Store(true) // watchdog.go: one libhdf5 call whose work grows with the data
-		defer dataWork.Store(false)
+		dataWork(true) // watchdog.go: one libhdf5 call whose work grows with the data
+		defer dataWork(false)
 	}
 	r, err := openDirect(path)
 	if err == nil {

@@ -1,6 +1,7 @@
 package h5sink
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -108,4 +109,23 @@ func TestProbeSlowIndex(t *testing.T) {
 		t.Fatalf("Info: %d bytes, %v", len(info), err)
 	}
 	t.Logf("the index read through the child took %v", time.Since(start))
+}
+
+// TestScanLoopIsDamage: a scan that reports a path twice goes round a loop
+// in damaged metadata (its pulses would keep the watchdog quiet): the scan
+// stops there, as damage.
+func TestScanLoopIsDamage(t *testing.T) {
+	rec := func(name string) []byte {
+		b := append([]byte{recLink}, byte(len(name)), 0, 0, 0)
+		return append(b, name...)
+	}
+	var stream []byte
+	for _, n := range []string{"a", "b", "a", "b"} {
+		stream = append(stream, rec(n)...)
+	}
+	s := &scan{entries: map[string]scanEntry{}}
+	err := readScan(bytes.NewReader(stream), s)
+	if !errors.Is(err, archive.ErrDamaged) || !strings.Contains(err.Error(), `"a" twice`) {
+		t.Fatalf("a scan reaching \"a\" twice: %v", err)
+	}
 }

@@ -77,6 +77,7 @@ func gone(t *testing.T, what string, pids []int) {
 // named, no probe child left, and unpack writes nothing. Before the
 // watchdog each of them waited forever.
 func TestProbeHangIsDamage(t *testing.T) {
+	t.Parallel() // mostly waits on the processes it starts
 	strace := needStrace(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
@@ -130,6 +131,7 @@ func TestProbeHangIsDamage(t *testing.T) {
 // TestProbeHangInterrupt: Ctrl-C while the probe child hangs (the
 // watchdog's limit far away) ends both processes with 130.
 func TestProbeHangInterrupt(t *testing.T) {
+	t.Parallel() // mostly waits on the processes it starts
 	strace := needStrace(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")

@@ -176,6 +176,15 @@ func (p *prober) start() error {
 	}
 	pipes[1].Close() // the child holds the write ends: EOF when it is gone
 	pipes[3].Close()
+	if err := awaitReady(pipes[2], p.silence); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		closeAll()
+		if cerr := p.ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("probe: %w: %s", err, c.stderr.String())
+	}
 	c.in, c.stdout = in, pipes[0]
 	c.out = bufio.NewReaderSize(&silenceReader{f: c.stdout, clock: &c.clock, limit: p.silence}, 1<<16)
 	c.clock.touch()

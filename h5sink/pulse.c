@@ -46,7 +46,6 @@ static void *pulse_loop(void *arg) {
 	sigset_t all;
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
-	if (beat() < 0) return NULL; // ready
 	uint64_t last = progress();
 	for (;;) {
 		struct timespec t = {(time_t)(pulse_ns / 1000000000), (long)(pulse_ns % 1000000000)};
@@ -62,6 +61,9 @@ static void *pulse_loop(void *arg) {
 int hv_pulse_start(int fd, int64_t tick_ns) {
 	pulse_fd = fd;
 	pulse_ns = tick_ns;
+	// Ready, before the child reads its first request: a child stopped in
+	// that request is silent, never merely starting.
+	if (beat() < 0) return -1;
 	pthread_t th;
 	if (pthread_create(&th, NULL, pulse_loop, NULL) != 0) return -1;
 	pthread_detach(th);

@@ -87,8 +87,9 @@ int hv_scan(hid_t f, int fd, char *err);
 // probe child's progress, read by its pulse goroutine while a scan runs.
 uint64_t hv_scanned(void);
 
-// hv_pulse_start starts the probe child's pulse thread (pulse.c): a byte on
-// fd at once, then every tick_ns in which the child made progress;
+// hv_pulse_start writes a byte on fd (the child is ready), then starts the
+// probe child's pulse thread (pulse.c): a byte every tick_ns in which the
+// child made progress;
 // hv_pulse_data(1) makes pages touched and blocks read count as progress.
 int hv_pulse_start(int fd, int64_t tick_ns);
 void hv_pulse_data(int on);

@@ -6,6 +6,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync/atomic"
@@ -33,10 +34,10 @@ import (
 //     metadata already in memory touches neither.
 //
 // Opening a file and describing one dataset are small and get no pulses.
-// Silence is counted only while this process waits on the pipe, and only
-// once the child is ready (its first pulse): a loaded machine slow to start
-// a process, or this process slow to digest a 200 MB answer, is not
-// libhdf5 looping. (A 200 MB index read with a limit of 1 s: 46 s under
+// Silence is counted only while this process waits on the pipe, and from
+// the moment the child is ready (its first pulse, awaited by start for at
+// least DefaultProbeSilence): a loaded machine slow to start a process, or
+// this process slow to digest a 200 MB answer, is not libhdf5 looping. (A 200 MB index read with a limit of 1 s: 46 s under
 // load, no false alarm; ls of an h5py-made file, see the README.)
 
 // DefaultProbeSilence is how long a probe child may show no progress.
@@ -67,13 +68,8 @@ func (e hungError) Error() string {
 func (hungError) Is(target error) bool { return target == archive.ErrDamaged }
 
 // progressClock is when a child last showed progress, in nanoseconds on
-// the monotonic clock (since clockBase). Silence counts only once the
-// child is ready (its first pulse): starting a process on a loaded machine
-// is not libhdf5's work.
-type progressClock struct {
-	last  atomic.Int64
-	ready atomic.Bool
-}
+// the monotonic clock (since clockBase).
+type progressClock struct{ last atomic.Int64 }
 
 var clockBase = time.Now()
 
@@ -101,10 +97,7 @@ func (r *silenceReader) Read(b []byte) (int, error) {
 		if dl.Before(away) {
 			dl = away
 		}
-		switch {
-		case !r.clock.ready.Load():
-			dl = time.Now().Add(r.limit)
-		case !time.Now().Before(dl):
+		if !time.Now().Before(dl) {
 			return 0, errSilent
 		}
 		r.f.SetReadDeadline(dl)
@@ -120,6 +113,18 @@ func (r *silenceReader) Read(b []byte) (int, error) {
 	}
 }
 
+// awaitReady waits for the child's first pulse, sent before it reads a
+// request: a child stopped later is silent, never merely starting.
+func awaitReady(f *os.File, limit time.Duration) error {
+	f.SetReadDeadline(time.Now().Add(max(limit, DefaultProbeSilence)))
+	defer f.SetReadDeadline(time.Time{})
+	var b [1]byte
+	if _, err := io.ReadFull(f, b[:]); err != nil {
+		return fmt.Errorf("the probe child did not start: %w", err)
+	}
+	return nil
+}
+
 // drainPulses counts every pulse as progress until the child is gone.
 func drainPulses(f *os.File, clock *progressClock, done chan<- struct{}) {
 	defer close(done)
@@ -129,7 +134,6 @@ func drainPulses(f *os.File, clock *progressClock, done chan<- struct{}) {
 		n, err := f.Read(b[:])
 		if n > 0 {
 			clock.touch()
-			clock.ready.Store(true)
 		}
 		if err != nil {
 			return

@@ -9,8 +9,10 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/h5sink"
@@ -73,7 +75,23 @@ func useProbe(ctx context.Context) (stop func()) {
 		fmt.Fprintln(os.Stderr, "hdf5vault: warning: damaged HDF5 metadata may crash this run:", err)
 		return func() {}
 	}
-	return h5sink.UseProbe(ctx, exe)
+	return h5sink.UseProbe(ctx, exe, probeSilence())
+}
+
+// probeSilence is how long the probe child may show no progress before it
+// is taken for hung on damaged metadata: $HDF5VAULT_PROBE_TIMEOUT seconds,
+// or h5sink's default.
+func probeSilence() time.Duration {
+	v := os.Getenv("HDF5VAULT_PROBE_TIMEOUT")
+	if v == "" {
+		return h5sink.DefaultProbeSilence
+	}
+	s, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(s > 0 && s < 1e9) {
+		fmt.Fprintf(os.Stderr, "hdf5vault: warning: ignoring HDF5VAULT_PROBE_TIMEOUT=%q (want seconds above 0); using %s\n", v, h5sink.DefaultProbeSilence)
+		return h5sink.DefaultProbeSilence
+	}
+	return time.Duration(s * float64(time.Second))
 }
 
 // startProfile writes a CPU profile to $HDF5VAULT_CPUPROFILE when it is set:

@@ -84,7 +84,12 @@
 // non-contiguous payloads; the parent gets the answers on a pipe and holds
 // no libhdf5 handle on the file. A child that dies of a signal in C code is
 // a damage error naming the file, and the next request starts a new child.
-// Without UseProbe the calls run in the calling process.
+// So is a child that shows no progress for UseProbe's silence limit
+// (watchdog.go): it is killed with SIGKILL and waited for. Progress is the
+// answer's bytes and the child's pulses (datasets a scan visits; pages and
+// blocks a read of the index or a payload touches), so long legitimate
+// work is never cut short. Without UseProbe the calls run in the calling
+// process, with no watchdog.
 //
 // libhdf5 keeps its error stack, and the switch that prints it, per thread;
 // every shim entry silences printing for its thread and turns the stack into

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 )
@@ -63,8 +64,9 @@ const (
 // prober runs one child at a time, started at the first request and again
 // after one crashed; requests take turns (libhdf5 serialises them anyway).
 type prober struct {
-	ctx context.Context
-	exe string
+	ctx     context.Context
+	exe     string
+	silence time.Duration // watchdog.go
 
 	mu    sync.Mutex
 	child *probeChild
@@ -73,18 +75,22 @@ type prober struct {
 type probeChild struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
-	out    *bufio.Reader
+	stdout *os.File      // the answers' pipe
+	out    *bufio.Reader // stdout, failing with errSilent (watchdog.go)
 	stderr *headBuffer
+	clock  progressClock
+	pulses chan struct{} // closed when drainPulses is done
 }
 
 var probe atomic.Pointer[prober]
 
 // UseProbe makes every Reader opened from now on run libhdf5's reading of
 // file metadata in a child process first: exe is this binary (its main calls
-// ProbeMain); the child is killed when ctx ends. The returned func ends the
-// child and waits for it.
-func UseProbe(ctx context.Context, exe string) (stop func()) {
-	p := &prober{ctx: ctx, exe: exe}
+// ProbeMain); the child is killed when ctx ends, or when it shows no
+// progress for silence (DefaultProbeSilence when 0; watchdog.go). The
+// returned func ends the child and waits for it.
+func UseProbe(ctx context.Context, exe string, silence time.Duration) (stop func()) {
+	p := &prober{ctx: ctx, exe: exe, silence: silence}
 	probe.Store(p)
 	return func() {
 		probe.CompareAndSwap(p, nil)
@@ -99,7 +105,8 @@ var errCrashed = archive.Damaged(errors.New("damaged HDF5 metadata (libhdf5 cras
 
 // do sends one request and hands the child's output to answer, which reads
 // exactly the answer and reports whether it was complete. A child that dies
-// before completing it is waited for: killed by a crash signal, errCrashed.
+// before completing it is waited for: killed by a crash signal, errCrashed;
+// silent for p.silence, killed and a hungError.
 func (p *prober) do(args []string, answer func(*bufio.Reader) (bool, error)) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -112,6 +119,7 @@ func (p *prober) do(args []string, answer func(*bufio.Reader) (bool, error)) err
 		}
 	}
 	var done bool
+	p.child.clock.touch()
 	err := writeRequest(p.child.in, args)
 	if err == nil {
 		done, err = answer(p.child.out)
@@ -119,9 +127,12 @@ func (p *prober) do(args []string, answer func(*bufio.Reader) (bool, error)) err
 	if err == nil && done {
 		return nil
 	}
-	// The child died, or its output made no sense: end it and say why.
+	// The child died, hung, or its output made no sense: end it and say why.
 	if werr := p.end(err != nil); werr != nil {
 		return werr
+	}
+	if errors.Is(err, errSilent) {
+		return hungError{p.silence}
 	}
 	if err == nil {
 		err = errors.New("the probe child ended early")
@@ -130,22 +141,54 @@ func (p *prober) do(args []string, answer func(*bufio.Reader) (bool, error)) err
 }
 
 func (p *prober) start() error {
-	cmd := exec.CommandContext(p.ctx, p.exe, ProbeArg)
+	if p.silence <= 0 {
+		p.silence = DefaultProbeSilence
+	}
+	cmd := exec.CommandContext(p.ctx, p.exe, ProbeArg, probePulseArg+pulseTick(p.silence).String())
 	cmd.SysProcAttr = probeAttrs()
-	c := &probeChild{cmd: cmd, stderr: &headBuffer{}}
+	c := &probeChild{cmd: cmd, stderr: &headBuffer{}, pulses: make(chan struct{})}
 	cmd.Stderr = c.stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return fmt.Errorf("probe: %w", err)
 	}
-	out, err := cmd.StdoutPipe()
+	// Our own pipes, not StdoutPipe: the watchdog needs read deadlines.
+	var pipes [4]*os.File // answers r, w; pulses r, w
+	closeAll := func() {
+		in.Close()
+		for _, f := range pipes {
+			if f != nil {
+				f.Close()
+			}
+		}
+	}
+	if pipes[0], pipes[1], err = os.Pipe(); err == nil {
+		pipes[2], pipes[3], err = os.Pipe()
+	}
 	if err != nil {
+		closeAll()
 		return fmt.Errorf("probe: %w", err)
 	}
+	cmd.Stdout, cmd.ExtraFiles = pipes[1], []*os.File{pipes[3]} // the child's fd 3: pulses
 	if err := cmd.Start(); err != nil {
+		closeAll()
 		return fmt.Errorf("probe: %w", err)
 	}
-	c.in, c.out = in, bufio.NewReaderSize(out, 1<<16)
+	pipes[1].Close() // the child holds the write ends: EOF when it is gone
+	pipes[3].Close()
+	if err := awaitReady(pipes[2], p.silence); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		closeAll()
+		if cerr := p.ctx.Err(); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("probe: %w: %s", err, c.stderr.String())
+	}
+	c.in, c.stdout = in, pipes[0]
+	c.out = bufio.NewReaderSize(&silenceReader{f: c.stdout, clock: &c.clock, limit: p.silence}, 1<<16)
+	c.clock.touch()
+	go drainPulses(pipes[2], &c.clock, c.pulses)
 	p.child = c
 	return nil
 }
@@ -162,8 +205,13 @@ func (p *prober) end(kill bool) error {
 		c.cmd.Process.Kill()
 	}
 	c.in.Close()
-	io.Copy(io.Discard, c.out)
+	if _, err := io.Copy(io.Discard, c.out); errors.Is(err, errSilent) && !kill {
+		c.cmd.Process.Kill() // an idle child that does not end at EOF
+		kill = true
+	}
 	werr := c.cmd.Wait()
+	c.stdout.Close()
+	<-c.pulses
 	if err := p.ctx.Err(); err != nil {
 		return err
 	}
@@ -175,6 +223,13 @@ func (p *prober) end(kill bool) error {
 		return errCrashed
 	}
 	return fmt.Errorf("probe child: %v: %s", werr, c.stderr.String())
+}
+
+// childDied reports whether a request failed because its child crashed
+// or hung on the file: damage, to be told with the file's name.
+func childDied(err error) bool {
+	var hung hungError
+	return errors.Is(err, errCrashed) || errors.As(err, &hung)
 }
 
 // crashed tells a child that died inside libhdf5 from one that was killed,
@@ -202,7 +257,7 @@ func (p *prober) open(path string) (archive.RootAttrs, error) {
 		root, refused, complete, err = readRootAnswer(r)
 		return complete, err
 	})
-	if errors.Is(err, errCrashed) {
+	if childDied(err) {
 		return root, fmt.Errorf("h5sink: open %s: %w", path, err)
 	}
 	if err == nil {
@@ -237,7 +292,7 @@ func (p *prober) stat(path, dataset string) (dsetInfo, error) {
 			nexternal: int(at(4)), rank: int(at(5)), typeOK: at(6) == 1}
 		return true, nil
 	})
-	if errors.Is(err, errCrashed) {
+	if childDied(err) {
 		return d, fmt.Errorf("h5sink: %s: %w", path, err)
 	}
 	if err == nil {
@@ -270,7 +325,7 @@ func (p *prober) info(path string) (string, error) {
 		}
 		return true, nil
 	})
-	if errors.Is(err, errCrashed) {
+	if childDied(err) {
 		return "", fmt.Errorf("h5sink: %s: %w", path, err)
 	}
 	if err == nil {
@@ -312,6 +367,18 @@ func (p *prober) read(path, dataset string, size int64, dst []byte) ([]byte, err
 // It answers whatever libhdf5 says: the parent repeats the calls and sees
 // the same errors.
 func ProbeMain(args []string) int {
+	if len(args) == 1 && strings.HasPrefix(args[0], probePulseArg) {
+		tick, err := time.ParseDuration(strings.TrimPrefix(args[0], probePulseArg))
+		if err != nil || tick <= 0 {
+			fmt.Fprintf(os.Stderr, "%s: bad pulse tick %q\n", ProbeArg, args[0])
+			return 2
+		}
+		if err := startPulses(tick); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", ProbeArg, err)
+			return 1
+		}
+		args = nil
+	}
 	if len(args) > 0 {
 		return answer(args)
 	}
@@ -338,6 +405,10 @@ func answer(req []string) int {
 		return 2
 	}
 	mode, path := req[0], req[1]
+	if mode == probeInfo || mode == probeRead {
+		dataWork(true) // watchdog.go: one libhdf5 call whose work grows with the data
+		defer dataWork(false)
+	}
 	r, err := openDirect(path)
 	if err == nil {
 		defer r.Close()

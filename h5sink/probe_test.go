@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 // withProbe runs the rest of the test with the probe child on.
 func withProbe(t *testing.T, ctx context.Context) {
 	t.Helper()
-	stop := UseProbe(ctx, os.Args[0])
+	stop := UseProbe(ctx, os.Args[0], 0)
 	t.Cleanup(stop)
 }
 
@@ -87,7 +87,7 @@ func datasetNames(t *testing.T, path string) []string {
 	p := &prober{ctx: context.Background(), exe: os.Args[0]}
 	defer p.end(false)
 	s, err := p.scanFile(path)
-	if err != nil || s.crashed || s.walkErr != "" {
+	if err != nil || s.died != nil || s.walkErr != "" {
 		t.Fatalf("scan of %s: %v %+v", path, err, s)
 	}
 	var out []string

@@ -41,7 +41,7 @@ type scan struct {
 	entries map[string]scanEntry
 	end     bool   // the child reported the end of its walk
 	walkErr string // the walk stopped early
-	crashed bool   // the child died inside libhdf5
+	died    error  // the child crashed or hung inside libhdf5 (childDied)
 }
 
 // Record framing (shim.h). A name is at most a path through the file; the
@@ -108,6 +108,11 @@ func readScan(r io.Reader, s *scan) error {
 		default:
 			return fmt.Errorf("scan: unknown record kind %d", head[0])
 		}
+		if _, ok := s.entries[string(name)]; ok {
+			// Paths are unique: the walk goes round a loop in damaged
+			// metadata, and its pulses would keep the watchdog quiet.
+			return archive.Damaged(fmt.Errorf("scan: the walk reached %q twice (a loop in damaged metadata)", name))
+		}
 		s.entries[string(name)] = e
 	}
 }
@@ -166,7 +171,7 @@ func writeEnd(w io.Writer, cause error) {
 }
 
 // scanFile has the probe child describe every dataset of path. If the child
-// crashes, what it reported before stays usable.
+// crashes or hangs, what it reported before stays usable.
 func (p *prober) scanFile(path string) (*scan, error) {
 	s := &scan{entries: map[string]scanEntry{}}
 	err := p.do([]string{probeScan, path}, func(r *bufio.Reader) (bool, error) {
@@ -174,8 +179,8 @@ func (p *prober) scanFile(path string) (*scan, error) {
 		return s.end, err
 	})
 	switch {
-	case errors.Is(err, errCrashed):
-		s.crashed = true
+	case childDied(err):
+		s.died = err
 	case err != nil:
 		return nil, err
 	}
@@ -192,8 +197,8 @@ func (s *scan) lookup(dataset string) (dsetInfo, error) {
 		return dsetInfo{}, childError(e.err)
 	case ok:
 		return e.info, nil
-	case s.crashed:
-		return dsetInfo{}, errCrashed
+	case s.died != nil:
+		return dsetInfo{}, s.died
 	case s.walkErr != "":
 		return dsetInfo{}, fmt.Errorf("not reached: walking the file's groups failed: %w", childError(s.walkErr))
 	}

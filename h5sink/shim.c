@@ -445,8 +445,13 @@ static void out_str(hv_out *o, const char *s) {
 	out_put(o, s, n);
 }
 
+static uint64_t scanned; // links visited; only ever grows (hv_scanned)
+
+uint64_t hv_scanned(void) { return __atomic_load_n(&scanned, __ATOMIC_RELAXED); }
+
 static herr_t scan_cb(hid_t g, const char *name, const H5L_info_t *li, void *data) {
 	hv_out *o = data;
+	__atomic_add_fetch(&scanned, 1, __ATOMIC_RELAXED);
 	if (li->type != H5L_TYPE_HARD) {
 		out_head(o, HV_REC_LINK, name);
 		return o->failed ? -1 : 0;

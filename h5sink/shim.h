@@ -83,4 +83,15 @@ typedef struct {
 } hv_rec_dset;
 int hv_scan(hid_t f, int fd, char *err);
 
+// hv_scanned counts the links every scan of this process has visited: the
+// probe child's progress, read by its pulse goroutine while a scan runs.
+uint64_t hv_scanned(void);
+
+// hv_pulse_start writes a byte on fd (the child is ready), then starts the
+// probe child's pulse thread (pulse.c): a byte every tick_ns in which the
+// child made progress;
+// hv_pulse_data(1) makes pages touched and blocks read count as progress.
+int hv_pulse_start(int fd, int64_t tick_ns);
+void hv_pulse_data(int on);
+
 #endif

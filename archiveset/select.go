@@ -44,6 +44,9 @@ func (s *Set) Select(ctx context.Context, sel *selection.Selection) error {
 		return nil
 	}
 	ranges := sel.Ranges()
+	if s.lazy {
+		return s.selectLazy(ctx, sel, ranges)
+	}
 	var n int64
 	err := s.walkRanges(ctx, ranges, func(f *File) error {
 		if sel.Mark(f.Path) {
@@ -55,6 +58,33 @@ func (s *Set) Select(ctx context.Context, sel *selection.Selection) error {
 		return err
 	}
 	s.sel, s.ranges, s.selected = sel, ranges, n
+	return nil
+}
+
+// selectLazy is Select for a lazily opened set: it finds the selected files
+// by path, then checks the layout of those alone, in parallel.
+func (s *Set) selectLazy(ctx context.Context, sel *selection.Selection, ranges []selection.Range) error {
+	picked := []int{} // not nil: layout checks every file for nil
+	pick := func(i int) {
+		if sel.Mark(s.Files[i].Path) {
+			picked = append(picked, i)
+		}
+	}
+	if ranges == nil {
+		for i := range s.Files {
+			pick(i)
+		}
+	}
+	for _, r := range ranges {
+		i := sort.Search(len(s.Files), func(i int) bool { return s.Files[i].Path >= r.Lo })
+		for ; i < len(s.Files) && r.Contains(s.Files[i].Path); i++ {
+			pick(i)
+		}
+	}
+	if err := s.layout(ctx, picked); err != nil {
+		return err
+	}
+	s.sel, s.ranges, s.selected = sel, ranges, int64(len(picked))
 	return nil
 }
 
@@ -80,7 +110,7 @@ func (s *Set) walkRanges(ctx context.Context, rs []selection.Range, fn func(*Fil
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				if err := fn(&s.Files[i]); err != nil {
+				if err := fn(s.file(i)); err != nil {
 					return err
 				}
 			}

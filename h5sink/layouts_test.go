@@ -96,17 +96,47 @@ with h5py.File(sys.argv[1], "w") as f:
     f["eg"] = h5py.ExternalLink(sys.argv[2], "/")
 `
 
+// linkFile writes makeLinkFile's file into dir.
+func linkFile(t testing.TB, dir string) string {
+	t.Helper()
+	needH5py(t)
+	path := filepath.Join(dir, "links.h5")
+	if out, err := exec.Command(python, "-c", makeLinkFile, path, filepath.Join(dir, "other.h5")).CombinedOutput(); err != nil {
+		t.Fatalf("h5py: %v\n%s", err, out)
+	}
+	return path
+}
+
+// FuzzStatName: whatever name the index gives, Stat of one dataset (the
+// path check before libhdf5 opens it) describes only the two plain
+// datasets of the file, under their plain names, and refuses the rest.
+func FuzzStatName(f *testing.F) {
+	r, err := Open(linkFile(f, f.TempDir()))
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer r.Close()
+	for _, s := range []string{"data", "g/x", "soft", "ext", "g2/x", "eg/secret", "./data", "g/./x", "g//x",
+		"/data", "data/", "", "/", ".", "..", "g/../data", "g/x/", "\xff", strings.Repeat("g/", 200) + "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		_, err := r.Stat(name)
+		if err == nil && name != "data" && name != "g/x" {
+			t.Fatalf("Stat(%q) described a dataset", name)
+		}
+		if err != nil && (name == "data" || name == "g/x") {
+			t.Fatalf("Stat(%q): %v", name, err)
+		}
+	})
+}
+
 // TestStatRefusesLinks: in this process, through the probe child one
 // dataset at a time, and through its scan of the file, a dataset reached
 // through a soft or external link is refused, and so is a name that is not
 // a plain path; the plain datasets are described.
 func TestStatRefusesLinks(t *testing.T) {
-	needH5py(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "links.h5")
-	if out, err := exec.Command(python, "-c", makeLinkFile, path, filepath.Join(dir, "other.h5")).CombinedOutput(); err != nil {
-		t.Fatalf("h5py: %v\n%s", err, out)
-	}
+	path := linkFile(t, t.TempDir())
 	refused := map[string]string{
 		"soft": "soft or external link", "ext": "soft or external link", "g2/x": "soft or external link",
 		"eg/secret": "soft or external link", "./data": "not a plain path", "g//x": "not a plain path",

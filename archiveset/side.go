@@ -100,17 +100,12 @@ func (s *Set) Paths(ctx context.Context, fn func(path string) error) error {
 	if s.Side != nil {
 		return s.Walk(ctx, func(f *File) error { return fn(f.Path) })
 	}
-	for i := range s.Files {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
+	return s.eachInRanges(ctx, nil, func(i int) error {
 		if p := s.Files[i].Path; s.sel.Match(p) {
-			if err := fn(p); err != nil {
-				return err
-			}
+			return fn(p)
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // Walk hands every file to fn in path order (only the selected ones after
@@ -127,15 +122,7 @@ func (s *Set) Walk(ctx context.Context, fn func(*File) error) error {
 
 func (s *Set) walkAll(ctx context.Context, fn func(*File) error) error {
 	if s.Side == nil {
-		for i := range s.Files {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := fn(s.file(i)); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.eachInRanges(ctx, nil, func(i int) error { return fn(s.file(i)) })
 	}
 	var es []archive.Entry
 	order := archive.PathOrder{Side: true}

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"fmt"
 
+	"github.com/hdf5vault/hdf5vault/archiveset"
+
 	"github.com/urfave/cli/v2"
 )
 
@@ -30,7 +32,7 @@ func runCat(c *cli.Context) error {
 	}
 	stop := readProgress(c, "finding the file", openDelay)
 	defer stop()
-	s, err := openSet(c, "cat")
+	s, err := openSetWith(c, "cat", archiveset.OpenOptions{Lazy: true}) // Lookup checks the one file
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,9 @@ func runLs(c *cli.Context) error {
 		return j.finish(lsJSON(c, j))
 	}
 	stop := readProgress(c, "listing", openDelay)
-	s, err := openSet(c, "ls")
+	// Names alone need only the index: no file's layout is checked (a
+	// container lookup per part in the original's sets); -l needs sizes.
+	s, err := openSetWith(c, "ls", archiveset.OpenOptions{Lazy: !c.Bool("long")})
 	stop()
 	if err != nil {
 		return err
@@ -75,13 +77,13 @@ func runLs(c *cli.Context) error {
 	}
 	switch {
 	case c.Bool("null"):
-		err = s.Walk(c.Context, func(f *archiveset.File) error {
-			w.WriteString(f.Path)
+		err = s.Paths(c.Context, func(p string) error {
+			w.WriteString(p)
 			return w.WriteByte(0)
 		})
 	case !c.Bool("long"):
-		err = s.Walk(c.Context, func(f *archiveset.File) error {
-			_, err := fmt.Fprintln(w, name(f.Path))
+		err = s.Paths(c.Context, func(p string) error {
+			_, err := fmt.Fprintln(w, name(p))
 			return err
 		})
 	default:

@@ -82,7 +82,8 @@ type unpackRun struct {
 
 // unpack opens the set and restores it (j: for --json, else nil).
 func unpack(c *cli.Context, o unpackRun, j *jsonRun) (archiveset.UnpackStats, error) {
-	s, err := openSetArgs(c, "unpack", o.setArgs, archiveset.OpenOptions{Partial: o.KeepGoing})
+	// A selection is checked by Select: the rest of the set is not looked at.
+	s, err := openSetArgs(c, "unpack", o.setArgs, archiveset.OpenOptions{Partial: o.KeepGoing, Lazy: !o.sel.Empty()})
 	if err != nil {
 		return archiveset.UnpackStats{}, err
 	}

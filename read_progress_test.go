@@ -147,9 +147,9 @@ func onTerminal(t *testing.T, env []string, args ...string) string {
 
 // TestOpenProgressLsCat: on a terminal, ls and cat show that they are
 // opening the set once that takes longer than a second (here: at once),
-// stage by stage, and clear the line before their output; a set of the
-// original's format (no side index) shows its layout check counting
-// files. --quiet silences it, and without a terminal nothing is added.
+// stage by stage, and clear the line before their output; ls -l of a set
+// of the original's format (no side index) shows its layout check
+// counting files. --quiet silences it, and without a terminal nothing is added.
 func TestOpenProgressLsCat(t *testing.T) {
 	t.Parallel()
 	_, ours := progressSet(t)
@@ -168,7 +168,7 @@ func TestOpenProgressLsCat(t *testing.T) {
 			args   []string
 			stages []string
 			first  string
-		}{[]string{"ls", orig}, []string{"\rhdf5vault ls: reading the index", "\rhdf5vault ls: checking the layout [", " files"}, ""})
+		}{[]string{"ls", "-l", orig}, []string{"\rhdf5vault ls: reading the index", "\rhdf5vault ls: checking the layout [", " files"}, ""})
 	}
 	for _, c := range cases {
 		plain := runEnv(t, now, c.args...)

@@ -9,7 +9,9 @@
 // inside their member file), and unpack and verify also refuse payloads that
 // overlap. Other sets are read through their JSON index, every part checked
 // up front (at its recorded offset, or by asking the container for the
-// dataset in the original's sets), so the decoders never allocate more than
-// a part the layout has already vouched for. Either way extraction writes
+// dataset in the original's sets) — or, when opened lazily (ls, cat, unpack
+// of chosen paths), only the parts of the files a lookup or a selection
+// finds, each before it is handed out — so the decoders never allocate more
+// than a part the layout has already vouched for. Either way extraction writes
 // only below DEST/<stem>, and payloads are read through archive.Reader.
 package archiveset

@@ -15,6 +15,7 @@ import (
 
 // File is one archived file with its checked layout.
 type File struct {
+	checked  bool // its layout was checked (a lazily opened set checks files as they are found)
 	Path     string
 	Parts    []Part
 	Size     int64   // decoded bytes, the sum of the parts
@@ -56,8 +57,10 @@ func findPath(files []File, path string) (int, bool) {
 	return lo, lo < len(files) && files[lo].Path == path
 }
 
-// LayoutError lists the files whose layout was refused, nil if none. It is
-// damage (archive.ErrDamaged) unless one of them could not be read at all.
+// LayoutError lists the files whose layout was refused, nil if none (of a
+// lazily opened set: of the files checked so far, which after Select are
+// all the selected ones). It is damage (archive.ErrDamaged) unless one of
+// them could not be read at all.
 func (s *Set) LayoutError() error {
 	var bad []string
 	failure := false
@@ -82,12 +85,16 @@ func (s *Set) LayoutError() error {
 	return archive.Damaged(err)
 }
 
-// layout checks every part of every file, a few files per goroutine: chunk
-// headers are read with positional reads, so this is mostly I/O latency.
-func (s *Set) layout(ctx context.Context) error {
-	s.Files = make([]File, len(s.Index.Files))
+// layout checks every part of the files at the indexes idx (nil: of every
+// file), a few files per goroutine: chunk headers are read with positional
+// reads, so this is mostly I/O latency.
+func (s *Set) layout(ctx context.Context, idx []int) error {
+	n := len(s.Files)
+	if idx != nil {
+		n = len(idx)
+	}
 	progress := progressOf(ctx)
-	progress.Begin(StageLayout, len(s.Files), 0)
+	progress.Begin(StageLayout, n, 0)
 	work := make(chan int, 64)
 	var wg sync.WaitGroup
 	for range max(4, 2*runtime.GOMAXPROCS(0)) {
@@ -101,19 +108,38 @@ func (s *Set) layout(ctx context.Context) error {
 			}
 		}()
 	}
-	for i := range s.Index.Files {
+	for k := range n {
 		if ctx.Err() != nil {
 			break
 		}
-		work <- i
+		if idx != nil {
+			work <- idx[k]
+		} else {
+			work <- k
+		}
 	}
 	close(work)
 	wg.Wait()
 	return ctx.Err()
 }
 
+// file is s.Files[i] with its layout checked: a lazily opened set checks
+// it here, once.
+func (s *Set) file(i int) *File {
+	f := &s.Files[i]
+	if !s.lazy {
+		return f
+	}
+	s.lazyMu.Lock()
+	defer s.lazyMu.Unlock()
+	if !f.checked {
+		*f, _ = s.layoutFile(&s.Index.Files[i], nil)
+	}
+	return f
+}
+
 func (s *Set) layoutFile(af *archive.File, buf []byte) (File, []byte) {
-	f := File{Path: af.Path, Parts: make([]Part, len(af.Parts))}
+	f := File{Path: af.Path, Parts: make([]Part, len(af.Parts)), checked: true}
 	var err error
 	for i := range af.Parts {
 		f.Parts[i].Part = af.Parts[i]

@@ -44,6 +44,9 @@ func (s *Set) Select(ctx context.Context, sel *selection.Selection) error {
 		return nil
 	}
 	ranges := sel.Ranges()
+	if s.lazy {
+		return s.selectLazy(ctx, sel, ranges)
+	}
 	var n int64
 	err := s.walkRanges(ctx, ranges, func(f *File) error {
 		if sel.Mark(f.Path) {
@@ -55,6 +58,26 @@ func (s *Set) Select(ctx context.Context, sel *selection.Selection) error {
 		return err
 	}
 	s.sel, s.ranges, s.selected = sel, ranges, n
+	return nil
+}
+
+// selectLazy is Select for a lazily opened set: it finds the selected files
+// by path, then checks the layout of those alone, in parallel.
+func (s *Set) selectLazy(ctx context.Context, sel *selection.Selection, ranges []selection.Range) error {
+	picked := []int{} // not nil: layout checks every file for nil
+	err := s.eachInRanges(ctx, ranges, func(i int) error {
+		if sel.Mark(s.Files[i].Path) {
+			picked = append(picked, i)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := s.layout(ctx, picked); err != nil {
+		return err
+	}
+	s.sel, s.ranges, s.selected = sel, ranges, int64(len(picked))
 	return nil
 }
 
@@ -74,23 +97,33 @@ func (s *Set) walkRanges(ctx context.Context, rs []selection.Range, fn func(*Fil
 	case rs == nil:
 		return s.walkAll(ctx, fn)
 	case s.Side == nil:
-		for _, r := range rs {
-			i := sort.Search(len(s.Files), func(i int) bool { return s.Files[i].Path >= r.Lo })
-			for ; i < len(s.Files) && r.Contains(s.Files[i].Path); i++ {
-				if err := ctx.Err(); err != nil {
-					return err
-				}
-				if err := fn(&s.Files[i]); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		return s.eachInRanges(ctx, rs, func(i int) error { return fn(s.file(i)) })
 	}
 	w := sideRangeWalk{s: s, block: -1, order: archive.PathOrder{Side: true}}
 	for _, r := range rs {
 		if err := w.walk(ctx, r, fn); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// eachInRanges hands fn the index in Files of every file whose path lies
+// in one of the sorted, disjoint ranges (every file when rs is nil), in
+// path order, for sets read through their JSON index.
+func (s *Set) eachInRanges(ctx context.Context, rs []selection.Range, fn func(i int) error) error {
+	if rs == nil {
+		rs = []selection.Range{{}}
+	}
+	for _, r := range rs {
+		i := sort.Search(len(s.Files), func(i int) bool { return s.Files[i].Path >= r.Lo })
+		for ; i < len(s.Files) && r.Contains(s.Files[i].Path); i++ {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := fn(i); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/selection"
@@ -41,6 +42,8 @@ type Set struct {
 
 	sideSpans  []archive.Span // the bytes each member's side index occupies
 	sideOwners []string       // the member holding each copy of the side index, Side first
+	lazy       bool           // OpenOptions.Lazy: Files are checked as they are found (file)
+	lazyMu     sync.Mutex     // guards the check of a lazily opened set's Files
 	sel        *selection.Selection
 	ranges     []selection.Range // where sel's paths can lie; nil: anywhere
 	selected   int64             // files sel selects
@@ -52,10 +55,16 @@ type OpenOptions struct {
 	// Partial opens a set with members missing or too damaged to open, as
 	// long as one opens: the files with a part in them get a damage Problem.
 	Partial bool
+	// Lazy leaves the layout of a set read through its JSON index unchecked
+	// at Open: Lookup and Select check the files they find, Walk each file
+	// before handing it out, and Paths lists the paths without checking
+	// any. In the original's sets the check asks the container for every
+	// part's dataset; ls and cat of one file need none or one of them.
+	Lazy bool
 }
 
 // Open opens the given member files (see Resolve), checks that they form one
-// complete set and checks the layout of every part. A set-level error (a
+// complete set and checks the layout of every part (see OpenOptions.Lazy). A set-level error (a
 // missing, duplicate or foreign member, a bad index) is returned as error;
 // per-file layout problems of JSON-indexed sets are recorded in
 // File.Problem (see LayoutError); a side index is checked block by block
@@ -124,14 +133,15 @@ func OpenWith(ctx context.Context, paths []string, open Opener, o OpenOptions) (
 	if s.Side != nil {
 		return s, nil
 	}
-	if err := s.openJSON(ctx); err != nil {
+	if err := s.openJSON(ctx, o.Lazy); err != nil {
 		return fail(err)
 	}
 	return s, nil
 }
 
-// openJSON reads, compares and parses the JSON index and checks the layout.
-func (s *Set) openJSON(ctx context.Context) error {
+// openJSON reads, compares and parses the JSON index and checks the layout
+// (unless lazy).
+func (s *Set) openJSON(ctx context.Context, lazy bool) error {
 	var ref string
 	first := s.first()
 	for _, m := range s.Members {
@@ -153,7 +163,15 @@ func (s *Set) openJSON(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", first.Path, err)
 	}
-	return s.layout(ctx)
+	s.Files = make([]File, len(s.Index.Files))
+	if lazy {
+		for i := range s.Files {
+			s.Files[i].Path = s.Index.Files[i].Path
+		}
+		s.lazy = true
+		return nil
+	}
+	return s.layout(ctx, nil)
 }
 
 // first is the first member that opened (all do unless OpenOptions.Partial).

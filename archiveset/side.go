@@ -93,6 +93,21 @@ func (s *Set) Len() int64 {
 	return int64(len(s.Files))
 }
 
+// Paths hands every archived path to fn in path order (only the selected
+// ones after Select) and checks no file's layout: for listings of names,
+// which need nothing else. A side index is still checked block by block.
+func (s *Set) Paths(ctx context.Context, fn func(path string) error) error {
+	if s.Side != nil {
+		return s.Walk(ctx, func(f *File) error { return fn(f.Path) })
+	}
+	return s.eachInRanges(ctx, nil, func(i int) error {
+		if p := s.Files[i].Path; s.sel.Match(p) {
+			return fn(p)
+		}
+		return nil
+	})
+}
+
 // Walk hands every file to fn in path order (only the selected ones after
 // Select). The File is fn's to keep. With a side index the entries are
 // decoded a block at a time, so memory does not grow with the set; a
@@ -107,15 +122,7 @@ func (s *Set) Walk(ctx context.Context, fn func(*File) error) error {
 
 func (s *Set) walkAll(ctx context.Context, fn func(*File) error) error {
 	if s.Side == nil {
-		for i := range s.Files {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if err := fn(&s.Files[i]); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.eachInRanges(ctx, nil, func(i int) error { return fn(s.file(i)) })
 	}
 	var es []archive.Entry
 	order := archive.PathOrder{Side: true}
@@ -166,14 +173,15 @@ func (s *Set) sideErr(err error) error {
 }
 
 // Lookup returns the file archived under path, or nil. With a side index
-// it reads only the one block that can hold path.
+// it reads only the one block that can hold path; a lazily opened set
+// checks the layout of that file alone.
 func (s *Set) Lookup(path string) (*File, error) {
 	if s.Side == nil {
 		i, ok := findPath(s.Files, path)
 		if !ok {
 			return nil, nil
 		}
-		return &s.Files[i], nil
+		return s.file(i), nil
 	}
 	e, ok, err := s.Side.Find(path)
 	if err != nil {

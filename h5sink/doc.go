@@ -65,7 +65,8 @@
 // dataset's attributes (the index says what they say, and damaged attribute
 // messages were where libhdf5 crashed most; Attrs reads them for tests).
 // Datasets with raw data in external files or with a virtual layout are
-// refused, as they would make the reader open other files. ReadPayload
+// refused, as they would make the reader open other files; so is a path
+// through a soft or external link, which Stat does not follow. ReadPayload
 // reads a contiguous payload with pread at its offset, outside the library
 // lock, so concurrent reads run in parallel, after checking that offset+size
 // lies inside the file: a truncated archive is an error, never a short
@@ -80,7 +81,8 @@
 // libhdf5 dies of SIGSEGV on some damaged metadata. After UseProbe (the
 // hdf5vault binary always calls it) a child process, this same binary, makes
 // every libhdf5 call on a file opened for reading: the root attributes at
-// Open, one walk describing every dataset at the first Stat, and reads of
+// Open, the first few Stats one dataset each (a cat of one file looks up
+// one), then one walk describing every dataset for the rest, and reads of
 // non-contiguous payloads; the parent gets the answers on a pipe and holds
 // no libhdf5 handle on the file. A child that dies of a signal in C code is
 // a damage error naming the file, and the next request starts a new child.

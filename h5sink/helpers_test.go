@@ -98,7 +98,7 @@ func h5pyDump(t *testing.T, path string) pyDump {
 }
 
 // needH5py skips the test when /usr/bin/python3 cannot import h5py.
-func needH5py(t *testing.T) {
+func needH5py(t testing.TB) {
 	t.Helper()
 	if err := exec.Command(python, "-c", "import h5py").Run(); err != nil {
 		t.Skipf("independent reader unavailable: %s with h5py: %v", python, err)

@@ -36,10 +36,13 @@ import (
 //   - Open: the child opens the file and reads the root attributes, exactly
 //     as Open does; if it dies of a signal the file is damaged, and the
 //     parent never makes those calls.
-//   - Stat: the first call starts one child that visits every link of the
-//     file and describes every dataset (what Stat reports) on a pipe; the
-//     parent answers every Stat from that scan and makes no per-dataset
-//     libhdf5 call. If the child crashes, the datasets it described before
+//   - Stat: the first few calls on a file (statsBeforeScan) each have the
+//     child describe that one dataset, after checking that every link on
+//     its path is a hard one; after that, one request has the child visit
+//     every link of the file and describe every dataset (what Stat
+//     reports) on a pipe, and the parent answers every further Stat from
+//     that scan. Either way the parent makes no per-dataset libhdf5 call.
+//     If the scanning child crashes, the datasets it described before
 //     dying stay usable and the rest are reported as damaged.
 //   - ReadPayload of a payload that is not stored contiguously (chunked or
 //     compact; neither this tool nor the original writes them): the child
@@ -58,7 +61,7 @@ const (
 	probeScan = "scan" // PATH: describe every dataset (scan.go)
 	probeRead = "read" // PATH DATASET SIZE: a payload's bytes
 	probeInfo = "info" // PATH: the JSON index attribute, asked for only when needed
-	probeStat = "stat" // PATH DATASET: one dataset (the side index), without a scan of all
+	probeStat = "stat" // PATH DATASET: one dataset, without a scan of all
 )
 
 // prober runs one child at a time, started at the first request and again

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/zeebo/xxh3"
@@ -34,8 +35,9 @@ type Reader struct {
 	closed bool
 	file   C.hid_t // libhdf5's handle; -1 when the probe child reads the metadata
 
-	probe    *prober   // nil: per-dataset libhdf5 calls run in this process
-	scanOnce sync.Once // the scan child runs at the first Stat
+	probe    *prober      // nil: per-dataset libhdf5 calls run in this process
+	singles  atomic.Int64 // Stats asked of the child one at a time (statsBeforeScan)
+	scanOnce sync.Once    // the scan child runs once singles are used up
 	scan     *scan
 	scanErr  error
 
@@ -239,10 +241,8 @@ func (r *Reader) stat(dataset string, attrs bool) (archive.DatasetInfo, dsetInfo
 		d, a, err = r.statDirect(dataset, attrs)
 	case attrs:
 		err = errors.New("attributes are not read through the probe child")
-	case dataset == archive.SideIndexName:
-		d, err = r.probe.stat(r.path, dataset) // one object: no scan of every dataset
 	default:
-		d, err = r.scanned(dataset)
+		d, err = r.probed(dataset)
 	}
 	if err != nil {
 		return fail(err)
@@ -296,6 +296,22 @@ func (r *Reader) statDirect(dataset string, attrs bool) (dsetInfo, archive.Datas
 		a.NumChunks = int(d.nchunks)
 	}
 	return fromC(&d), a, nil
+}
+
+// statsBeforeScan is how many datasets of a file the probe child describes
+// one request each before one scan of the whole file answers the rest. A
+// request costs a pipe round trip and an open of the file, the scan about
+// 50-100 µs per dataset of the file: cat and unpack of a few files, and the
+// side index, ask for a handful, the layout check of a whole set for all.
+const statsBeforeScan = 32
+
+// probed describes a dataset through the probe child: alone while few
+// have been asked for and no scan has run, then from the scan.
+func (r *Reader) probed(dataset string) (dsetInfo, error) {
+	if dataset == archive.SideIndexName || r.singles.Add(1) <= statsBeforeScan {
+		return r.probe.stat(r.path, dataset)
+	}
+	return r.scanned(dataset)
 }
 
 // scanned describes a dataset from the scan child's report, starting the

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "shim.h"
@@ -382,10 +383,47 @@ done:
 	return rc;
 }
 
+// hard_path refuses a name that is not a plain path of hard links below
+// the root: an empty or "." component, or a soft or external link on the
+// way, which H5Dopen2 would follow (an external one into another file). The
+// scan (hv_scan) follows none either, so a dataset looked up alone is the
+// one the scan would have described.
+static int hard_path(hid_t f, const char *name, char *err) {
+	size_t n = strlen(name);
+	char *p = malloc(n + 1);
+	if (p == NULL) { snprintf(err, HV_ERRLEN, "out of memory"); return -1; }
+	int rc = 0;
+	for (size_t start = 0, end = 0; rc == 0 && start <= n; start = end + 1) {
+		for (end = start; end < n && name[end] != '/'; end++) {}
+		if (end == start || (end == start + 1 && name[start] == '.')) {
+			snprintf(err, HV_ERRLEN, "not a plain path to a dataset (empty or \".\" component)");
+			rc = -1;
+			break;
+		}
+		memcpy(p, name, end);
+		p[end] = 0;
+		H5L_info_t li;
+		htri_t there = H5Lexists(f, p, H5P_DEFAULT);
+		if (there == 0) {
+			snprintf(err, HV_ERRLEN, "no such dataset in the file");
+			rc = -1;
+		} else if (there < 0 || H5Lget_info(f, p, &li, H5P_DEFAULT) < 0) {
+			seterr(err, there < 0 ? "H5Lexists" : "H5Lget_info");
+			rc = -1;
+		} else if (li.type != H5L_TYPE_HARD) {
+			snprintf(err, HV_ERRLEN, "%s is a soft or external link, not followed", p);
+			rc = -1;
+		}
+	}
+	free(p);
+	return rc;
+}
+
 int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *i, char *err) {
 	QUIET();
 	int rc = -1;
 	hid_t d = -1;
+	if (hard_path(f, name, err) < 0) { memset(i, 0, sizeof *i); goto done; }
 	if ((d = H5Dopen2(f, name, H5P_DEFAULT)) < 0) { memset(i, 0, sizeof *i); seterr(err, "H5Dopen2"); goto done; }
 	if (stat_dset(d, i, err) < 0) goto done;
 	if (attrs && stat_attrs(d, i, err) < 0) goto done;

@@ -466,3 +466,38 @@ func TestMountManyFiles(t *testing.T) {
 		t.Errorf("exit %d after SIGINT\n%s", code, m.log.String())
 	}
 }
+
+// TestMountNoXattrRequests: the archive has no extended attributes, and
+// the mount says so once for the whole file system (ENOSYS), so the
+// getxattr calls `ls -l` makes for every file do not each become a request
+// to the mount process.
+func TestMountNoXattrRequests(t *testing.T) {
+	needFuse(t)
+	src, files := bigTree(t, 0)
+	base := filepath.Join(t.TempDir(), "xattr")
+	mustRun(t, "create", src, base, "-q")
+	m := mountSet(t, "--debug", base)
+	buf := make([]byte, 256)
+	for name := range files {
+		for _, attr := range []string{"security.selinux", "system.posix_acl_access"} {
+			// The kernel answers an ACL query itself (no ACL: ENODATA),
+			// other names with EOPNOTSUPP.
+			_, err := syscall.Getxattr(filepath.Join(m.dir, name), attr, buf)
+			if !errors.Is(err, syscall.EOPNOTSUPP) && !errors.Is(err, syscall.ENODATA) {
+				t.Errorf("getxattr %s %s: %v, want %v or %v", name, attr, err, syscall.EOPNOTSUPP, syscall.ENODATA)
+			}
+		}
+	}
+	if code := m.stop(t, os.Interrupt); code != 0 {
+		t.Errorf("exit %d after SIGINT\n%s", code, m.log.String())
+	}
+	n := 0
+	for _, line := range strings.Split(m.log.String(), "\n") {
+		if strings.Contains(line, "rx ") && strings.Contains(line, "GETXATTR") {
+			n++
+		}
+	}
+	if n > 1 {
+		t.Errorf("%d getxattr requests reached the mount for %d calls, want at most 1", n, 2*len(files))
+	}
+}

@@ -517,6 +517,7 @@ func TestCreateJSONAndSpecialFiles(t *testing.T) {
 }
 
 func TestCreateUsageErrors(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	out := filepath.Join(t.TempDir(), "x")
 	for _, args := range [][]string{
@@ -674,6 +675,7 @@ json.dump(out, sys.stdout)
 // TestCreateZip: -z writes stored zip members named like the datasets, with
 // the same index in every member of the set.
 func TestCreateZip(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	out := t.TempDir()
 	if r := runBin(t, "create", src, filepath.Join(out, "z"), "-z", "-w", "2", "-q"); r.code != 0 {

@@ -33,6 +33,7 @@ func straceEIO(t *testing.T, strace, path string, when int, args ...string) runR
 // not 3 (damage found), and name the member and the cause; wherever the
 // EIO starts, no command may call it damage.
 func TestVerifyIOError(t *testing.T) {
+	t.Parallel()
 	strace := needStrace(t)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")

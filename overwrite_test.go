@@ -44,6 +44,7 @@ func fileIs(t *testing.T, p, want string) {
 // (no archive written), an existing file that is not a summary is not
 // replaced without --force, and the summary never lands on an archive name.
 func TestCreateJSONPathChecked(t *testing.T) {
+	t.Parallel()
 	src := smallTree(t, 3)
 	os.WriteFile(filepath.Join(src, "notes.txt"), []byte("mine"), 0o644)
 	out := t.TempDir()
@@ -200,6 +201,7 @@ func fileExists(p string) bool { _, err := os.Lstat(p); return err == nil }
 // base, never a file inside the source nor another set's member, and a
 // create whose names would make a base ambiguous is refused naming both.
 func TestCreateForceProtects(t *testing.T) {
+	t.Parallel()
 	src := smallTree(t, 4)
 	os.WriteFile(filepath.Join(src, "plate.h5"), []byte("the user's own"), 0o644)
 	r := runBin(t, "create", "-q", "-w", "1", "--force", src, filepath.Join(src, "plate"))

@@ -158,6 +158,7 @@ func TestCheckFixturesPass(t *testing.T) {
 }
 
 func TestCheckNamesFailingFiles(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	set2 := filepath.Join(fixtures, "archives", "set2")
 	cases := []struct {
@@ -300,6 +301,7 @@ func h5py(t *testing.T, script string, stdin []byte, args ...string) string {
 }
 
 func TestVerifyNamesDamagedFixture(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	dir := t.TempDir()
 	for _, n := range []string{"set2_0.h5", "set2_1.h5"} {
@@ -566,6 +568,7 @@ func TestHostileArchivesAreRefusedBeforeWriting(t *testing.T) {
 }
 
 func TestTruncatedArchiveIsRefused(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	dir := t.TempDir()
 	b, err := os.ReadFile(filepath.Join(fixtures, "archives", "raw.h5"))
@@ -771,6 +774,7 @@ if "Images/A02/Zelle ü 1.txt.blosc2" in f:
 }
 
 func TestReadUsageErrors(t *testing.T) {
+	t.Parallel()
 	raw := filepath.Join(fixtures, "archives", "raw.h5")
 	for _, args := range [][]string{
 		{"unpack"},
@@ -791,6 +795,7 @@ func TestReadUsageErrors(t *testing.T) {
 // TestRoundTripOwnZip: a zip set written by create unpacks to its source
 // with modes and mtimes, and verify compares its checksums.
 func TestRoundTripOwnZip(t *testing.T) {
+	t.Parallel()
 	needFixtures(t)
 	src := copyFixtureTree(t)
 	mtime := time.Unix(1_234_567_890, 987_654_321)
@@ -919,6 +924,7 @@ sys.stdout.write(repr(out))`+"\n", nil, readBin, "ls", a)
 // TestMissingIndexAndEmptySet: an HDF5 file without the index says so, and
 // verify of an empty set says it is empty (not that checksums are missing).
 func TestMissingIndexAndEmptySet(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	a := filepath.Join(dir, "noindex.h5")
 	h5py(t, `import sys, h5py, numpy as np

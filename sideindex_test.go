@@ -139,6 +139,7 @@ func TestSideIndexOnlyCopyDamaged(t *testing.T) {
 // TestSideIndexForeignMember: members of two runs over the same tree are
 // not one set, even where their JSON indexes might agree.
 func TestSideIndexForeignMember(t *testing.T) {
+	t.Parallel()
 	src := copyFixtureTree(t)
 	dir := t.TempDir()
 	mustRun(t, "create", "-q", "-w", "2", src, filepath.Join(dir, "a"))

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/urfave/cli/v2"
 
@@ -287,16 +286,13 @@ func indexMembers(sl *setwriter.Seal, chunk int64, files []shard.File) error {
 	if err != nil {
 		return fmt.Errorf("index: %w", err)
 	}
-	// Shared by every member without a copy, and handed to libhdf5 as it
-	// is (a NUL byte follows it: pipeline.Indexes).
-	text := unsafe.String(unsafe.SliceData(info), len(info))
 	for m, p := range sl.Temp {
 		w, err := h5sink.Reopen(p)
 		if err != nil {
 			return err
 		}
 		root := archive.RootAttrs{Description: archive.Description, Version: archive.Version, ChunkSize: chunk,
-			FileNumber: m, NumFiles: len(sl.Final), Info: text, InfoNUL: true}
+			FileNumber: m, NumFiles: len(sl.Final), Info: info, InfoNUL: true}
 		if _, err := w.Put(archive.SideIndexName, side, archive.DatasetAttrs{Compression: archive.MethodNone}); err != nil {
 			w.Close()
 			return fmt.Errorf("archive file %d: side index: %w", m, err)

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
+	"unsafe"
 
 	"github.com/zeebo/xxh3"
 
@@ -111,7 +112,7 @@ func (l *fileList) stored(res *Result) ([]*fileRec, error) {
 }
 
 // indexes encodes the set's two indexes from the sorted records.
-func indexes(recs []*fileRec, members int, chunk int64) (side, info []byte, err error) {
+func indexes(recs []*fileRec, members int, chunk int64) (side []byte, info string, err error) {
 	var e archive.Entry
 	return Indexes(len(recs), func(i int) *archive.Entry {
 		e = recs[i].entry()
@@ -127,9 +128,10 @@ func (f *fileRec) entry() archive.Entry {
 // entries given in ascending path order by entry(i), one file at a time (no
 // second copy of the whole index as Go structures). The entry returned may
 // be reused by the next call. Seal builds a sharded set's indexes with it.
-// A NUL byte follows info in memory (info[:len(info)+1]), so that it can
-// be passed to C without a copy (archive.RootAttrs.InfoNUL).
-func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) (side, info []byte, err error) {
+// info is one string every member's writer can share without a copy, and a
+// NUL byte follows it in memory, so that it can be passed to C without one
+// either (archive.RootAttrs.InfoNUL).
+func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) (side []byte, info string, err error) {
 	// Encoding leaves garbage of about twice the index (per-entry JSON,
 	// dataset names, the buffers' growth) beside the records, which are
 	// live until the end: at the default GOGC the heap grew by 2.5 times
@@ -148,19 +150,20 @@ func Indexes(n int, entry func(i int) *archive.Entry, members int, chunk int64) 
 			parts = append(parts, jsonPart(e.Path, k, len(e.Parts), p))
 		}
 		if err := archive.AppendIndexEntry(&b, i == 0, e.Path, parts); err != nil {
-			return nil, nil, err
+			return nil, "", err
 		}
 	}
 	b.WriteString("\n}\x00")
-	info = b.Bytes()
-	info = info[:len(info)-1] // the NUL stays behind it (archive.RootAttrs.InfoNUL)
-	h := archive.SideHeader{Members: members, ChunkSize: chunk, InfoSum: xxh3.Hash(info)}
+	text := b.Bytes()
+	text = text[:len(text)-1] // the NUL stays behind it (archive.RootAttrs.InfoNUL)
+	h := archive.SideHeader{Members: members, ChunkSize: chunk, InfoSum: xxh3.Hash(text)}
 	rand.Read(h.SetID[:])
 	side, err = archive.EncodeSideIndex(h, n, entry)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", err
 	}
-	return side, info, nil
+	// text is never modified: the string shares its bytes.
+	return side, unsafe.String(unsafe.SliceData(text), len(text)), nil
 }
 
 // indexGCPercent is the GOGC while the indexes are encoded.

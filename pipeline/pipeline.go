@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"unsafe"
 
 	"golang.org/x/sync/errgroup"
 
@@ -290,13 +289,12 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 		// index is 12 MB) against 168 MiB with it.
 		debug.FreeOSMemory()
 	}
-	// One string shared by every writer, without copying info: the index
-	// of 100,000 files is 12-27 MB, and info is never modified.
-	text := unsafe.String(unsafe.SliceData(info), len(info))
+	// One string shared by every writer (Indexes): the index of 100,000
+	// files is 12-27 MB.
 	g, _ := errgroup.WithContext(ctx)
 	for i, w := range r.cfg.Writers {
 		root := r.rootAttrs(i)
-		root.Info, root.InfoNUL = text, true
+		root.Info, root.InfoNUL = info, true
 		g.Go(func() error {
 			if _, err := w.Put(archive.SideIndexName, side, archive.DatasetAttrs{Compression: archive.MethodNone}); err != nil {
 				return fmt.Errorf("storing the side index in %s: %w", r.member(i, err), reason(err))

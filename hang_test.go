@@ -165,3 +165,34 @@ func TestProbeHangInterrupt(t *testing.T) {
 	}
 	gone(t, "verify", append(children, pid))
 }
+
+// TestProbeTimeoutBadValue: a $HDF5VAULT_PROBE_TIMEOUT that is not a
+// positive number of seconds is ignored with a warning naming it, and the
+// command runs with the default limit.
+func TestProbeTimeoutBadValue(t *testing.T) {
+	t.Parallel()
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "a.txt"), []byte("field"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(t.TempDir(), "p")
+	mustRun(t, "create", "-q", "-w", "1", src, base)
+	for _, v := range []string{"abc", "0", "-5"} {
+		cmd := exec.Command(readBin, "ls", base)
+		cmd.Env = append(os.Environ(), "HDF5VAULT_PROBE_TIMEOUT="+v)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("ls with HDF5VAULT_PROBE_TIMEOUT=%s: %v\n%s", v, err, errb.String())
+		}
+		if want := `ignoring HDF5VAULT_PROBE_TIMEOUT="` + v + `"`; !strings.Contains(errb.String(), want) {
+			t.Errorf("HDF5VAULT_PROBE_TIMEOUT=%s: stderr lacks %q:\n%s", v, want, errb.String())
+		}
+		if strings.TrimSpace(out.String()) != "a.txt" {
+			t.Errorf("HDF5VAULT_PROBE_TIMEOUT=%s: ls printed %q", v, out.String())
+		}
+	}
+}

@@ -24,6 +24,9 @@ func NewChecksum() *Checksum { return &Checksum{h: xxh3.New()} }
 
 func (c *Checksum) Write(p []byte) (int, error) { return c.h.Write(p) }
 
+// Reset empties the checksum for the next file.
+func (c *Checksum) Reset() { c.h.Reset() }
+
 // Sum is the digest of everything written so far.
 func (c *Checksum) Sum() []byte {
 	b := c.h.Sum128().Bytes()

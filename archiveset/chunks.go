@@ -50,7 +50,7 @@ func (s *Set) checkChunks(ctx context.Context, workers int) (map[string]error, e
 			return nil
 		}
 		return nil
-	})
+	}, nil)
 	return bad, err
 }
 

@@ -3,8 +3,10 @@ package archiveset
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -160,8 +162,9 @@ func buildSet(t *testing.T, dir, base string, files []testFile, o buildOpts) *fa
 		at := map[string]int64{}
 		if o.contig {
 			content = []byte("header")
-			for ds, b := range payloads[n] {
-				if len(b) > 0 {
+			// In dataset order, as a writer lays out files taken in path order.
+			for _, ds := range slices.Sorted(maps.Keys(payloads[n])) {
+				if b := payloads[n][ds]; len(b) > 0 {
 					at[ds] = int64(len(content))
 					content = append(content, b...)
 				}

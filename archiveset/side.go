@@ -220,23 +220,41 @@ func (s *Set) CheckSpans(ctx context.Context) error {
 	if s.Side == nil {
 		return nil
 	}
-	spans := make([]archive.Span, 0, s.Side.Header.Parts+int64(len(s.sideSpans)))
-	spans = append(spans, s.sideSpans...)
-	n := int32(0)
-	err := s.Walk(ctx, func(f *File) error {
-		for _, p := range f.Parts {
-			if s.Members[p.ArchiveNumber] == nil {
-				continue // lost (OpenOptions.Partial): never read
-			}
-			spans = append(spans, archive.Span{Off: p.At, End: p.At + p.Stored, Archive: int32(p.ArchiveNumber), Entry: n})
-		}
-		n++
-		return nil
-	})
-	if err != nil {
+	c := s.newSpans()
+	if err := s.Walk(ctx, func(f *File) error { c.add(f); return nil }); err != nil {
 		return err
 	}
-	o := archive.CheckOverlaps(spans)
+	return c.check()
+}
+
+// spans collects the byte ranges the files of a side index claim, fed the
+// files in path order (a walk that already runs for another job gathers
+// them on the way), for CheckSpans.
+type spans struct {
+	s    *Set
+	list []archive.Span
+	n    int32 // files added
+}
+
+func (s *Set) newSpans() *spans {
+	list := make([]archive.Span, 0, s.Side.Header.Parts+int64(len(s.sideSpans)))
+	return &spans{s: s, list: append(list, s.sideSpans...)}
+}
+
+func (c *spans) add(f *File) {
+	for _, p := range f.Parts {
+		if c.s.Members[p.ArchiveNumber] == nil {
+			continue // lost (OpenOptions.Partial): never read
+		}
+		c.list = append(c.list, archive.Span{Off: p.At, End: p.At + p.Stored, Archive: int32(p.ArchiveNumber), Entry: c.n})
+	}
+	c.n++
+}
+
+// check refuses the first two claims on the same bytes.
+func (c *spans) check() error {
+	s := c.s
+	o := archive.CheckOverlaps(c.list)
 	if o == nil {
 		return nil
 	}

@@ -47,13 +47,21 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 	)
 	found := findingsOf(ctx)
 	var err error
-	if res.Damaged, err = s.sideDamage(ctx, &res); err != nil {
+	if res.Damaged, err = s.sideDamage(&res); err != nil {
 		return res, err
 	}
 	for _, d := range res.Damaged {
 		found(Finding{Kind: FindingDamaged, Err: errors.New(d)})
 	}
-	err = s.parallelFiles(ctx, workers, func(ctx context.Context, r *fileReader, f *File) error {
+	// The walk that hands out the files gathers their byte ranges for the
+	// overlap check (CheckSpans), so the side index is decoded once.
+	var walked func(*File)
+	var claims *spans
+	if s.Side != nil {
+		claims = s.newSpans()
+		walked = claims.add
+	}
+	err = s.fanFiles(ctx, "", workers, func(ctx context.Context, r *fileReader, f *File) error {
 		var cdict error
 		r.cdict = func(_ *Part, err error) {
 			if cdict == nil {
@@ -83,7 +91,10 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 			res.NotCReadable = append(res.NotCReadable, fmt.Sprintf("%s: %v", f.Path, cdict))
 		}
 		return nil
-	})
+	}, walked)
+	if err == nil && claims != nil {
+		err = claims.check()
+	}
 	if errors.Is(err, archive.ErrSideIndex) {
 		found(Finding{Kind: FindingDamaged, Err: err})
 		res.Damaged, err = append(res.Damaged, err.Error()), nil
@@ -94,10 +105,11 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 	return res, err
 }
 
-// sideDamage checks every block of every copy of the side index and that
-// no two payloads claim the same bytes; one line per finding. An I/O or
-// resource failure on the way ends the check with an error.
-func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) ([]string, error) {
+// sideDamage checks every block of every copy of the side index and the
+// JSON index beside it; one line per finding. An I/O or resource failure
+// on the way ends the check with an error. (Verify checks that no two
+// payloads claim the same bytes as it reads them.)
+func (s *Set) sideDamage(res *VerifyResult) ([]string, error) {
 	var out []string
 	if s.SideNote != "" && s.Side == nil {
 		out = append(out, s.SideNote)
@@ -129,13 +141,6 @@ func (s *Set) sideDamage(ctx context.Context, res *VerifyResult) ([]string, erro
 				out = append(out, err.Error())
 			}
 		}
-	}
-	err := s.CheckSpans(ctx)
-	if archive.IsFailure(err) {
-		return out, err
-	}
-	if err != nil {
-		out = append(out, err.Error())
 	}
 	return out, nil
 }

@@ -176,27 +176,7 @@ func TestSideIndexOverlap(t *testing.T) {
 	base := filepath.Join(t.TempDir(), "one")
 	mustRun(t, "create", "-q", "-w", "1", src, base)
 	_, c := copySet(t, []string{base + ".h5"})
-	off, size := sideAt(t, c[0])
-	b, err := os.ReadFile(c[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	side := b[off : off+size]
-	st, _ := os.Stat(c[0])
-	x, err := archive.OpenSideIndex(func(dst []byte, o int64) error {
-		copy(dst, side[o:])
-		return nil
-	}, size, []int64{st.Size()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var es []archive.Entry
-	if err := x.Each(func(e *archive.Entry) error {
-		es = append(es, *e)
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	x, es := sideEntries(t, c[0])
 	// Point the first stored part of one file at the bytes of another's
 	// (offsets of the same varint length, so the index keeps its size).
 	var first *archive.SidePart
@@ -216,19 +196,57 @@ func TestSideIndexOverlap(t *testing.T) {
 	if victim == "" {
 		t.Fatal("no part to move")
 	}
-	h := x.Header
-	forged, err := archive.EncodeSideIndex(h, len(es), func(i int) *archive.Entry { return &es[i] })
-	if err != nil || int64(len(forged)) != size {
-		t.Fatalf("re-encoded index: %d bytes (want %d), %v", len(forged), size, err)
-	}
-	copy(side, forged)
-	if err := os.WriteFile(c[0], b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	forgeSide(t, c[0], x, es)
 	dest := filepath.Join(t.TempDir(), "d")
 	wantFail(t, "unpack", runBin(t, "unpack", "-d", dest, c[0]), 1, "claim the same bytes", victim)
 	if _, err := os.Stat(dest); err == nil {
 		t.Error("unpack wrote something from an inconsistent side index")
 	}
 	wantFail(t, "verify", runBin(t, "verify", c[0]), 3, "claim the same bytes", victim)
+}
+
+// sideEntries reads the side index of a single-member set's member.
+func sideEntries(t *testing.T, member string) (*archive.SideIndex, []archive.Entry) {
+	t.Helper()
+	off, size := sideAt(t, member)
+	b, err := os.ReadFile(member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	side := b[off : off+size]
+	x, err := archive.OpenSideIndex(func(dst []byte, o int64) error {
+		copy(dst, side[o:])
+		return nil
+	}, size, []int64{int64(len(b))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []archive.Entry
+	if err := x.Each(func(e *archive.Entry) error {
+		es = append(es, *e)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return x, es
+}
+
+// forgeSide replaces the side index of a single-member set's member with
+// es, encoded under x's header with consistent checksums: es must encode
+// to the same length (offsets of the same varint length).
+func forgeSide(t *testing.T, member string, x *archive.SideIndex, es []archive.Entry) {
+	t.Helper()
+	off, size := sideAt(t, member)
+	forged, err := archive.EncodeSideIndex(x.Header, len(es), func(i int) *archive.Entry { return &es[i] })
+	if err != nil || int64(len(forged)) != size {
+		t.Fatalf("re-encoded index: %d bytes (want %d), %v", len(forged), size, err)
+	}
+	fh, err := os.OpenFile(member, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	if _, err := fh.WriteAt(forged, off); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/zeebo/xxh3"
 )
@@ -309,7 +310,9 @@ func parseTable(h *SideHeader, b []byte) (*blockTable, error) {
 type ReadAtFunc func(dst []byte, off int64) error
 
 // SideIndex is an opened side index: header and block table in memory,
-// blocks read on demand.
+// blocks read on demand. A copy opened with OpenSideCopy reads its table
+// at first use (Block, CheckBlocks); BlockLen, FirstPath, BlockOf, Find
+// and EntryAt need one opened with OpenSideIndex.
 type SideIndex struct {
 	Header      SideHeader
 	Raw         []byte       // the header's bytes, identical in every copy of one index
@@ -317,11 +320,28 @@ type SideIndex struct {
 	Copies      []*SideIndex // the same index in other members, tried when a block is damaged
 	t           *blockTable
 	read        ReadAtFunc
+	tableOnce   sync.Once // reads t of a copy opened without it
+	tableErr    error
 }
 
 // OpenSideIndex reads and checks the header and block table of a side
 // index of size bytes. memberSizes has one entry per member of the set.
 func OpenSideIndex(read ReadAtFunc, size int64, memberSizes []int64) (*SideIndex, error) {
+	x, err := OpenSideCopy(read, size, memberSizes)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := x.table(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// OpenSideCopy reads and checks only the header of a side index: its block
+// table is read and checked when a block is first asked of it (a copy kept
+// for when the first one's blocks are damaged, which a reader that finds
+// its entries in the first never reads).
+func OpenSideCopy(read ReadAtFunc, size int64, memberSizes []int64) (*SideIndex, error) {
 	hb := make([]byte, SideHeaderLen)
 	if size < SideHeaderLen {
 		return nil, sideErr("%d bytes, shorter than its header", size)
@@ -336,17 +356,21 @@ func OpenSideIndex(read ReadAtFunc, size int64, memberSizes []int64) (*SideIndex
 	if h.Members != len(memberSizes) {
 		return nil, sideErr("written for a set of %d members, this set has %d", h.Members, len(memberSizes))
 	}
-	tb := make([]byte, h.TableLen)
-	if len(tb) > 0 {
-		if err := read(tb, SideHeaderLen); err != nil {
-			return nil, err
+	return &SideIndex{Header: h, Raw: hb, MemberSizes: memberSizes, read: read}, nil
+}
+
+// table reads and checks the block table, once.
+func (x *SideIndex) table() (*blockTable, error) {
+	x.tableOnce.Do(func() {
+		tb := make([]byte, x.Header.TableLen)
+		if len(tb) > 0 {
+			if x.tableErr = x.read(tb, SideHeaderLen); x.tableErr != nil {
+				return
+			}
 		}
-	}
-	t, err := parseTable(&h, tb)
-	if err != nil {
-		return nil, err
-	}
-	return &SideIndex{Header: h, Raw: hb, MemberSizes: memberSizes, t: t, read: read}, nil
+		x.t, x.tableErr = parseTable(&x.Header, tb)
+	})
+	return x.t, x.tableErr
 }
 
 // Blocks is the number of blocks.
@@ -376,6 +400,9 @@ func (x *SideIndex) Block(i int, dst []Entry) ([]Entry, error) {
 
 // CheckBlocks reads every block of this copy and checks its checksum.
 func (x *SideIndex) CheckBlocks() error {
+	if _, err := x.table(); err != nil {
+		return err
+	}
 	for i := range x.Header.Blocks {
 		if _, err := x.blockBytes(i); err != nil {
 			return err
@@ -384,6 +411,7 @@ func (x *SideIndex) CheckBlocks() error {
 	return nil
 }
 
+// blockBytes reads block i of a copy whose table has been read.
 func (x *SideIndex) blockBytes(i int) ([]byte, error) {
 	buf := make([]byte, x.t.length[i])
 	if err := x.read(buf, SideHeaderLen+x.Header.TableLen+int64(x.t.off[i])); err != nil {
@@ -398,6 +426,9 @@ func (x *SideIndex) blockBytes(i int) ([]byte, error) {
 func (x *SideIndex) block(i int, dst []Entry) ([]Entry, error) {
 	if i < 0 || i >= x.Header.Blocks {
 		return dst, fmt.Errorf("side index: no block %d", i)
+	}
+	if _, err := x.table(); err != nil {
+		return dst, err
 	}
 	buf, err := x.blockBytes(i)
 	if err != nil {

@@ -292,3 +292,69 @@ func TestPathOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSideCopyReadsTableWhenUsed: a copy opened with OpenSideCopy reads
+// its header alone; its table is read when a damaged block of the first
+// copy sends a reader to it, and a damaged table is found then (and by
+// CheckBlocks), not taken on trust.
+func TestSideCopyReadsTableWhenUsed(t *testing.T) {
+	es := testEntries(1000)
+	b := encodeTest(t, es, true)
+	h, err := ParseSideHeader(b[:SideHeaderLen], int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := []int64{1 << 30, 1 << 30}
+	counted := func(b []byte, n *int64) ReadAtFunc {
+		r := bytes.NewReader(b)
+		return func(dst []byte, off int64) error {
+			*n += int64(len(dst))
+			_, err := r.ReadAt(dst, off)
+			return err
+		}
+	}
+	// The first copy's last block is damaged, the second copy is intact.
+	bad := slices.Clone(b)
+	bad[len(bad)-3] ^= 1
+	var firstRead, copyRead int64
+	x, err := OpenSideIndex(counted(bad, &firstRead), int64(len(b)), sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := OpenSideCopy(counted(b, &copyRead), int64(len(b)), sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if copyRead != SideHeaderLen {
+		t.Errorf("opening a copy read %d bytes, want its %d-byte header alone", copyRead, SideHeaderLen)
+	}
+	x.Copies = []*SideIndex{c}
+	if _, ok, err := x.Find(es[0].Path); !ok || err != nil {
+		t.Fatalf("find in an intact block: %v, %v", ok, err)
+	}
+	if copyRead != SideHeaderLen {
+		t.Errorf("a lookup in an intact block of the first copy read %d bytes of the second", copyRead-SideHeaderLen)
+	}
+	got, ok, err := x.Find(es[len(es)-1].Path)
+	if !ok || err != nil || !entryEqual(&got, &es[len(es)-1]) {
+		t.Fatalf("find in the damaged block, from the copy: %v, %v", ok, err)
+	}
+	if copyRead < SideHeaderLen+h.TableLen {
+		t.Errorf("the copy served a block without reading its table (%d bytes read)", copyRead)
+	}
+
+	// A copy whose table is damaged opens, and is refused where it is used.
+	badTable := slices.Clone(b)
+	badTable[SideHeaderLen+30] ^= 1
+	var n int64
+	c2, err := OpenSideCopy(counted(badTable, &n), int64(len(b)), sizes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c2.Block(0, nil); !errors.Is(err, ErrSideIndex) {
+		t.Errorf("block of a copy with a damaged table: %v", err)
+	}
+	if err := c2.CheckBlocks(); !errors.Is(err, ErrSideIndex) || !strings.Contains(err.Error(), "table") {
+		t.Errorf("CheckBlocks of a copy with a damaged table: %v", err)
+	}
+}

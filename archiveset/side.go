@@ -31,7 +31,15 @@ func (s *Set) openSide() error {
 		if m == nil {
 			continue
 		}
-		x, span, err := openSideCopy(m, sizes)
+		// The first usable copy is read whole; of the others only the
+		// header, to compare: their tables are read if a block of the
+		// first is damaged (or by verify), so finding one file reads one
+		// table whatever the number of members.
+		open := archive.OpenSideIndex
+		if len(copies) > 0 {
+			open = archive.OpenSideCopy
+		}
+		x, span, err := openSideCopy(m, sizes, open)
 		if err != nil {
 			damaged = append(damaged, fmt.Sprintf("%s: %v", m.Path, err))
 			continue
@@ -61,8 +69,9 @@ func (s *Set) openSide() error {
 	return nil
 }
 
-// openSideCopy opens the side index stored in member m.
-func openSideCopy(m *Member, sizes []int64) (*archive.SideIndex, archive.Span, error) {
+// openSideCopy opens the side index stored in member m with open
+// (archive.OpenSideIndex or archive.OpenSideCopy).
+func openSideCopy(m *Member, sizes []int64, open func(archive.ReadAtFunc, int64, []int64) (*archive.SideIndex, error)) (*archive.SideIndex, archive.Span, error) {
 	info, err := m.R.Stat(archive.SideIndexName)
 	if err != nil {
 		return nil, archive.Span{}, err
@@ -77,7 +86,7 @@ func openSideCopy(m *Member, sizes []int64) (*archive.SideIndex, archive.Span, e
 		_, err := m.R.PayloadAt(info.Offset+off, int64(len(dst)), dst[:0])
 		return err
 	}
-	x, err := archive.OpenSideIndex(read, info.Size, sizes)
+	x, err := open(read, info.Size, sizes)
 	span := archive.Span{Off: info.Offset, End: info.Offset + info.Size, Archive: int32(m.Number), Entry: -1}
 	return x, span, err
 }

@@ -195,4 +195,22 @@ func TestProbeTimeoutBadValue(t *testing.T) {
 			t.Errorf("HDF5VAULT_PROBE_TIMEOUT=%s: ls printed %q", v, out.String())
 		}
 	}
+	// -q silences the warning on every command, create's included.
+	for _, args := range [][]string{
+		{"create", "-q", "-w", "1", src, filepath.Join(t.TempDir(), "q")},
+		{"create", "-qw1", src, filepath.Join(t.TempDir(), "q")},
+		{"ls", base, "-q"},
+		{"verify", "-q", base},
+	} {
+		cmd := exec.Command(readBin, args...)
+		cmd.Env = append(os.Environ(), "HDF5VAULT_PROBE_TIMEOUT=abc")
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, errb.String())
+		}
+		if errb.Len() != 0 {
+			t.Errorf("%s with a bad HDF5VAULT_PROBE_TIMEOUT printed on stderr:\n%s", strings.Join(args, " "), errb.String())
+		}
+	}
 }

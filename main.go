@@ -45,8 +45,9 @@ func main() {
 	// like the others: stop every stage and remove temporary files, rather
 	// than die at once with them left behind.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	stopProbe := useProbe(ctx)
-	err := runCLI(ctx, os.Args)
+	silence, warning := probeSilence()
+	stopProbe := useProbe(ctx, silence)
+	err := runCLI(ctx, os.Args, warning)
 	interrupted := ctx.Err() != nil
 	err = nameInterrupt(ctx, err)
 	stop()
@@ -56,42 +57,63 @@ func main() {
 	os.Exit(code)
 }
 
-// runCLI normalizes the command line (flags anywhere, args.go) and runs it.
-func runCLI(ctx context.Context, argv []string) error {
+// runCLI normalizes the command line (flags anywhere, args.go) and runs it;
+// warning, if any, is printed once the command's flags say it is not quiet.
+func runCLI(ctx context.Context, argv []string, warning string) error {
 	app := newApp()
 	args, err := normalizeArgs(app, argv)
 	if err != nil {
 		return err
 	}
+	if warning != "" {
+		warnUnlessQuiet(app.Commands, warning)
+	}
 	return app.RunContext(ctx, args)
+}
+
+// warnUnlessQuiet has each command print warning on stderr before it runs,
+// unless its -q/--quiet is set: a warning found before the command line
+// was parsed obeys -q like the command's own.
+func warnUnlessQuiet(cmds []*cli.Command, warning string) {
+	for _, cmd := range cmds {
+		before := cmd.Before
+		cmd.Before = func(c *cli.Context) error {
+			if !c.Bool("quiet") {
+				fmt.Fprintln(c.App.ErrWriter, warning)
+			}
+			if before != nil {
+				return before(c)
+			}
+			return nil
+		}
+	}
 }
 
 // useProbe has libhdf5 read archive metadata in a child process first, so
 // that damage that crashes it is reported instead of killing this process.
 // The returned func ends the child.
-func useProbe(ctx context.Context) (stop func()) {
+func useProbe(ctx context.Context, silence time.Duration) (stop func()) {
 	exe, err := os.Executable()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hdf5vault: warning: damaged HDF5 metadata may crash this run:", err)
 		return func() {}
 	}
-	return h5sink.UseProbe(ctx, exe, probeSilence())
+	return h5sink.UseProbe(ctx, exe, silence)
 }
 
 // probeSilence is how long the probe child may show no progress before it
 // is taken for hung on damaged metadata: $HDF5VAULT_PROBE_TIMEOUT seconds,
-// or h5sink's default.
-func probeSilence() time.Duration {
+// or h5sink's default with a warning when the value is not usable.
+func probeSilence() (time.Duration, string) {
 	v := os.Getenv("HDF5VAULT_PROBE_TIMEOUT")
 	if v == "" {
-		return h5sink.DefaultProbeSilence
+		return h5sink.DefaultProbeSilence, ""
 	}
 	s, err := strconv.ParseFloat(v, 64)
 	if err != nil || !(s > 0 && s < 1e9) {
-		fmt.Fprintf(os.Stderr, "hdf5vault: warning: ignoring HDF5VAULT_PROBE_TIMEOUT=%q (want seconds above 0); using %s\n", v, h5sink.DefaultProbeSilence)
-		return h5sink.DefaultProbeSilence
+		return h5sink.DefaultProbeSilence, fmt.Sprintf("hdf5vault: warning: ignoring HDF5VAULT_PROBE_TIMEOUT=%q (want seconds above 0); using %s", v, h5sink.DefaultProbeSilence)
 	}
-	return time.Duration(s * float64(time.Second))
+	return time.Duration(s * float64(time.Second)), ""
 }
 
 // startProfile writes a CPU profile to $HDF5VAULT_CPUPROFILE when it is set:

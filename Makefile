@@ -95,6 +95,7 @@ fuzz: deps
 	go test ./archive/ -run='^$$' -fuzz=FuzzSideIndex -fuzztime=2m
 	go test ./h5sink/ -run='^$$' -fuzz=FuzzProbeAnswers -fuzztime=2m
 	go test ./h5sink/ -run='^$$' -fuzz=FuzzStatName -fuzztime=1m
+	go test ./h5sink/ -run='^$$' -fuzz=FuzzHeapObject -fuzztime=1m
 	set -o pipefail; HDF5VAULT_SWEEP=300 go test . -run='^TestBitFlipSweep' -count=1 -timeout=3h -v | grep -E '^(---|ok|FAIL)|outcomes|exit 1:|: [0-9]+$$'
 
 clean:

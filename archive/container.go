@@ -1,5 +1,7 @@
 package archive
 
+import "io"
+
 // RootAttrs are the root attributes of one archive file.
 type RootAttrs struct {
 	Description string
@@ -55,6 +57,15 @@ type BatchWriter interface {
 	// PutBatch stores the payloads of batch in order and sets each Offset.
 	// On error, failed is the index of the payload that failed.
 	PutBatch(batch []Put) (failed int, err error)
+}
+
+// InfoStreamer is a Reader that hands out its JSON index as a stream whose
+// length is known before a byte of it is read (h5sink: straight from the
+// file), so that a huge or hostile index is measured, bounded and checked
+// without being held.
+type InfoStreamer interface {
+	// InfoReader returns the JSON index as n bytes to read from rd.
+	InfoReader() (rd io.Reader, n int64, err error)
 }
 
 // Reader is one archive file opened for reading.

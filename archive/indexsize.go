@@ -1,6 +1,9 @@
 package archive
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+)
 
 // What a genuine index entry can need, in JSON bytes. A path or dataset name
 // is at most MaxPath bytes, each of which JSON may escape as \u00XX; the rest
@@ -19,64 +22,110 @@ const (
 // gigabytes and minutes to decode.) It does not validate the JSON; the
 // decoder does that afterwards.
 func checkIndexSize(data []byte) error {
-	var (
-		depth, parts        int
-		keyStart, partStart int
-		inString, esc       bool
-		entries, measured   int
-	)
-	for i, c := range data {
-		if inString {
+	var c indexSizeCheck
+	if err := c.write(data); err != nil {
+		return err
+	}
+	return c.end()
+}
+
+// CheckIndexSize is checkIndexSize on an index of n bytes read from r in
+// pieces, so that an index of padding is refused without being held: a
+// reader reads the index into memory only after this passed. Errors that
+// are the index's match ErrDamaged; a read error is returned as it is.
+func CheckIndexSize(r io.Reader, n int64) error {
+	var c indexSizeCheck
+	buf := make([]byte, min(n, 1<<20))
+	for c.pos < n {
+		k, err := io.ReadFull(r, buf[:min(int64(len(buf)), n-c.pos)])
+		if cerr := c.write(buf[:k]); cerr != nil {
+			return Damaged(fmt.Errorf("index: %w", cerr))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := c.end(); err != nil {
+		return Damaged(fmt.Errorf("index: %w", err))
+	}
+	return nil
+}
+
+// indexSizeCheck is checkIndexSize's state between pieces of the index;
+// positions count from the index's first byte.
+type indexSizeCheck struct {
+	depth, parts        int
+	keyStart, partStart int64
+	inString, esc       bool
+	entries             int
+	measured, pos       int64
+}
+
+func (c *indexSizeCheck) write(data []byte) error {
+	for k, ch := range data {
+		i := c.pos + int64(k)
+		if c.inString {
 			switch {
-			case esc:
-				esc = false
-			case c == '\\':
-				esc = true
-			case c == '"':
-				inString = false
-				if depth == 1 { // a path
-					n := i + 1 - keyStart
+			case c.esc:
+				c.esc = false
+			case ch == '\\':
+				c.esc = true
+			case ch == '"':
+				c.inString = false
+				if c.depth == 1 { // a path
+					n := i + 1 - c.keyStart
 					if n > maxKeyJSON {
-						return fmt.Errorf("a path of %d JSON bytes at byte %d: longer than any path can be (%d bytes)", n, keyStart, MaxPath)
+						return fmt.Errorf("a path of %d JSON bytes at byte %d: longer than any path can be (%d bytes)", n, c.keyStart, MaxPath)
 					}
-					entries++
-					measured += n
+					c.entries++
+					c.measured += n
 				}
 			}
 			continue
 		}
-		switch c {
+		switch ch {
 		case '"':
-			inString = true
-			if depth == 1 {
-				keyStart = i
+			c.inString = true
+			if c.depth == 1 {
+				c.keyStart = i
 			}
 		case '{', '[':
-			depth++
+			c.depth++
 			switch {
-			case depth == 2:
-				parts = 0
-			case depth == 3:
-				partStart = i
+			case c.depth == 2:
+				c.parts = 0
+			case c.depth == 3:
+				c.partStart = i
 			}
 		case '}', ']':
 			switch {
-			case depth == 3: // a part
-				n := i + 1 - partStart
+			case c.depth == 3: // a part
+				n := i + 1 - c.partStart
 				if n > maxPartJSON {
-					return fmt.Errorf("a part of %d JSON bytes at byte %d: more than any part needs (%d)", n, partStart, maxPartJSON)
+					return fmt.Errorf("a part of %d JSON bytes at byte %d: more than any part needs (%d)", n, c.partStart, maxPartJSON)
 				}
-				entries++
-				measured += n
-				parts++
-			case depth == 2 && c == ']' && parts == 0:
+				c.entries++
+				c.measured += n
+				c.parts++
+			case c.depth == 2 && ch == ']' && c.parts == 0:
 				return fmt.Errorf("a path without parts before byte %d", i)
 			}
-			depth = max(0, depth-1)
+			c.depth = max(0, c.depth-1)
 		}
 	}
-	if other, limit := len(data)-measured, maxSlack*(entries+1); other > limit {
-		return fmt.Errorf("%d bytes of padding around %d entries: more than an index needs (%d)", other, entries, limit)
+	c.pos += int64(len(data))
+	return nil
+}
+
+func (c *indexSizeCheck) end() error {
+	if other, limit := c.pos-c.measured, int64(maxSlack)*int64(c.entries+1); other > limit {
+		return fmt.Errorf("%d bytes of padding around %d entries: more than an index needs (%d)", other, c.entries, limit)
 	}
 	return nil
+}
+
+// MaxIndexJSON is the most bytes a JSON index of files files with parts
+// parts in all can need (what checkIndexSize allows).
+func MaxIndexJSON(files, parts int64) int64 {
+	return files*maxKeyJSON + parts*maxPartJSON + maxSlack*(files+parts+1)
 }

@@ -36,3 +36,36 @@ func TestParseIndexBounds(t *testing.T) {
 		t.Errorf("a 4,081-byte escaped path: %v", err)
 	}
 }
+
+// TestCheckIndexSizeStreamed: the check in pieces (CheckIndexSize reads
+// an index a MiB at a time) gives the one-pass verdict wherever the pieces
+// are cut, and its errors are damage.
+func TestCheckIndexSizeStreamed(t *testing.T) {
+	part := `{"chunk": null, "archive_number": 0, "dataset": "a\"b", "compression": null}`
+	for name, index := range map[string]string{
+		"good":        `{"a\"b": [` + part + `], "c": [` + part + `, ` + part + `]}`,
+		"padding":     `{"a\"b": [` + part + `]` + strings.Repeat(" ", 500) + `}`,
+		"no parts":    `{"a": []}`,
+		"long part":   `{"a": [{"pad": "` + strings.Repeat("x", maxPartJSON) + `"}]}`,
+		"long escape": `{"` + strings.Repeat(`\\`, maxKeyJSON) + `": [{}]}`,
+	} {
+		want := checkIndexSize([]byte(index))
+		for cut := 1; cut < len(index); cut += 1 + cut/3 {
+			var c indexSizeCheck
+			err := c.write([]byte(index[:cut]))
+			if err == nil {
+				err = c.write([]byte(index[cut:]))
+			}
+			if err == nil {
+				err = c.end()
+			}
+			if (err == nil) != (want == nil) || err != nil && err.Error() != want.Error() {
+				t.Fatalf("%s cut at %d: %v, in one pass: %v", name, cut, err, want)
+			}
+		}
+		err := CheckIndexSize(strings.NewReader(index), int64(len(index)))
+		if (err == nil) != (want == nil) || err != nil && !errors.Is(err, ErrDamaged) {
+			t.Errorf("%s: CheckIndexSize: %v, in one pass: %v", name, err, want)
+		}
+	}
+}

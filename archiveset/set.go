@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/zeebo/xxh3"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/selection"
@@ -142,24 +145,21 @@ func OpenWith(ctx context.Context, paths []string, open Opener, o OpenOptions) (
 // openJSON reads, compares and parses the JSON index and checks the layout
 // (unless lazy).
 func (s *Set) openJSON(ctx context.Context, lazy bool) error {
-	var ref string
 	first := s.first()
+	ref, err := readIndex(first)
+	if err != nil {
+		return err
+	}
+	sum := xxh3.Hash(ref)
 	for _, m := range s.Members {
-		if m == nil {
-			continue // lost (OpenOptions.Partial)
+		if m == nil || m == first {
+			continue // lost (OpenOptions.Partial), or the reference
 		}
-		info, err := m.R.Info()
-		if err != nil {
-			return fmt.Errorf("member %s: %w", m.Path, err)
-		}
-		if m == first {
-			ref = info
-		} else if info != ref {
-			return fmt.Errorf("member %s has a different index than %s: not a member of the same set", m.Path, first.Path)
+		if err := sameIndex(m, first.Path, ref, sum); err != nil {
+			return err
 		}
 	}
-	var err error
-	s.Index, err = archive.ParseIndex([]byte(ref), len(s.Members))
+	s.Index, err = archive.ParseIndex(ref, len(s.Members))
 	if err != nil {
 		return fmt.Errorf("%s: %w", first.Path, err)
 	}
@@ -172,6 +172,69 @@ func (s *Set) openJSON(ctx context.Context, lazy bool) error {
 		return nil
 	}
 	return s.layout(ctx, nil)
+}
+
+// readIndex reads a member's JSON index. From a reader that can stream it,
+// it is first checked for more bytes than its entries can need as it
+// streams by, and read into memory only once it passed (one copy): an
+// index of padding costs a read of it, not its size in memory.
+func readIndex(m *Member) ([]byte, error) {
+	st, ok := m.R.(archive.InfoStreamer)
+	if !ok {
+		info, err := m.R.Info()
+		if err != nil {
+			return nil, fmt.Errorf("member %s: %w", m.Path, err)
+		}
+		return []byte(info), nil
+	}
+	fail := func(err error) ([]byte, error) { return nil, fmt.Errorf("member %s: %w", m.Path, err) }
+	rd, n, err := st.InfoReader()
+	if err != nil {
+		return fail(err)
+	}
+	if err := archive.CheckIndexSize(rd, n); err != nil {
+		return fail(err)
+	}
+	if rd, n, err = st.InfoReader(); err != nil {
+		return fail(err)
+	}
+	b := make([]byte, n)
+	if _, err := io.ReadFull(rd, b); err != nil {
+		return fail(fmt.Errorf("index: %w", err))
+	}
+	return b, nil
+}
+
+// sameIndex checks that member m holds the JSON index ref (sum its
+// XXH3-64) of the member at firstPath, streaming it when the reader can.
+func sameIndex(m *Member, firstPath string, ref []byte, sum uint64) error {
+	differs := fmt.Errorf("member %s has a different index than %s: not a member of the same set", m.Path, firstPath)
+	st, ok := m.R.(archive.InfoStreamer)
+	if !ok {
+		info, err := m.R.Info()
+		switch {
+		case err != nil:
+			return fmt.Errorf("member %s: %w", m.Path, err)
+		case info != string(ref):
+			return differs
+		}
+		return nil
+	}
+	rd, n, err := st.InfoReader()
+	if err != nil {
+		return fmt.Errorf("member %s: %w", m.Path, err)
+	}
+	if n != int64(len(ref)) {
+		return differs
+	}
+	h := xxh3.New()
+	if _, err := io.CopyBuffer(h, rd, make([]byte, 1<<20)); err != nil {
+		return fmt.Errorf("member %s: index: %w", m.Path, err)
+	}
+	if h.Sum64() != sum {
+		return differs
+	}
+	return nil
 }
 
 // first is the first member that opened (all do unless OpenOptions.Partial).

@@ -149,12 +149,34 @@ func (s *Set) sideDamage(res *VerifyResult) ([]string, error) {
 // with a side index never use but the original's readers need, with the
 // digest the side index recorded when both were written.
 func (s *Set) checkJSON(m *Member) error {
+	if err := s.checkJSONLen(m); err != nil {
+		return err
+	}
 	sum, err := infoSum(m.R)
 	if err != nil {
 		return fmt.Errorf("%s: the JSON index %s is unreadable: %w", m.Path, archive.AttrInfo, err)
 	}
 	if sum != s.Side.Header.InfoSum {
 		return fmt.Errorf("%s: the JSON index %s differs from the one written: damaged (hdf5vault reads the side index; h5py readers need the JSON)", m.Path, archive.AttrInfo)
+	}
+	return nil
+}
+
+// checkJSONLen refuses, before reading a byte of it, a JSON index longer
+// than the side index's files and parts can need (archive.MaxIndexJSON):
+// a padded index would otherwise be read whole to be found different.
+func (s *Set) checkJSONLen(m *Member) error {
+	st, ok := m.R.(archive.InfoStreamer)
+	if !ok {
+		return nil
+	}
+	_, n, err := st.InfoReader()
+	if err != nil {
+		return fmt.Errorf("%s: the JSON index %s is unreadable: %w", m.Path, archive.AttrInfo, err)
+	}
+	h := &s.Side.Header
+	if limit := archive.MaxIndexJSON(h.Files, h.Parts); n > limit {
+		return fmt.Errorf("%s: the JSON index %s holds %d bytes, more than the set's %d files (%d parts) can need (%d): damaged", m.Path, archive.AttrInfo, n, h.Files, h.Parts, limit)
 	}
 	return nil
 }

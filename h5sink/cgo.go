@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"unsafe"
 
-	"github.com/zeebo/xxh3"
-
 	"github.com/hdf5vault/hdf5vault/archive"
 )
 
@@ -109,11 +107,32 @@ func readAttrStr(loc C.hid_t, name string) (val string, ok bool, err error) {
 	return val, ok, err
 }
 
-// readAttrSum hashes a string attribute of loc with XXH3-64 where libhdf5
-// put it, without a Go copy (the JSON index of a million files is 300 MB).
-func readAttrSum(loc C.hid_t, name string) (sum uint64, ok bool, err error) {
-	ok, err = withAttrStr(loc, name, func(b []byte) { sum = xxh3.Hash(b) })
-	return sum, ok, err
+// strPlace is where a string attribute's value lies, as hv_read_attr_ref
+// reports it.
+type strPlace struct {
+	absent bool
+	kind   int     // C.HV_STR_VLEN, HV_STR_FIXED or HV_STR_OTHER
+	ref    vlenRef // HV_STR_VLEN
+	fixed  int64   // HV_STR_FIXED: its size in bytes
+}
+
+// readAttrPlace says where a string attribute of loc lies, reading no more
+// than its reference.
+func readAttrPlace(loc C.hid_t, name string) (strPlace, error) {
+	n, free := cstr(name)
+	defer free()
+	var e errBuf
+	var kind C.int
+	var ref [16]C.uchar
+	var fixed C.int64_t
+	switch C.hv_read_attr_ref(loc, n, &kind, &ref[0], &fixed, e.ptr()) {
+	case 1:
+		return strPlace{absent: true}, nil
+	case 0:
+		b := C.GoBytes(unsafe.Pointer(&ref[0]), 16)
+		return strPlace{kind: int(kind), ref: parseVlenRef(b), fixed: int64(fixed)}, nil
+	}
+	return strPlace{}, e.err()
 }
 
 // withAttrStr hands a string attribute of loc, in libhdf5's buffer, to fn;

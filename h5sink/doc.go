@@ -93,6 +93,12 @@
 // work is never cut short. Without UseProbe the calls run in the calling
 // process, with no watchdog.
 //
+// The JSON index attribute is not read through libhdf5 (which loads its
+// whole global heap collection, then copies the string): the child reports
+// the attribute's reference, and the parent finds the string's bytes in the
+// collection and streams them from the file (globalheap.go, InfoReader), so
+// their length is known before any is read.
+//
 // libhdf5 keeps its error stack, and the switch that prints it, per thread;
 // every shim entry silences printing for its thread and turns the stack into
 // the returned error. Errors name the file and the dataset.

@@ -57,11 +57,12 @@ const ProbeArg = "__h5probe"
 
 // Requests to the child (its first word).
 const (
-	probeOpen = "open" // PATH: Open's calls; answered by an end record
-	probeScan = "scan" // PATH: describe every dataset (scan.go)
-	probeRead = "read" // PATH DATASET SIZE: a payload's bytes
-	probeInfo = "info" // PATH: the JSON index attribute, asked for only when needed
-	probeStat = "stat" // PATH DATASET: one dataset, without a scan of all
+	probeOpen  = "open"  // PATH: Open's calls; answered by an end record
+	probeScan  = "scan"  // PATH: describe every dataset (scan.go)
+	probeRead  = "read"  // PATH DATASET SIZE: a payload's bytes
+	probeInfo  = "info"  // PATH: the JSON index attribute, asked for only when needed
+	probePlace = "place" // PATH: where the JSON index attribute lies (its reference)
+	probeStat  = "stat"  // PATH DATASET: one dataset, without a scan of all
 )
 
 // prober runs one child at a time, started at the first request and again
@@ -337,6 +338,61 @@ func (p *prober) info(path string) (string, error) {
 	return info, err
 }
 
+// infoPlace has the child say where path's JSON index attribute lies.
+func (p *prober) infoPlace(path string) (strPlace, error) {
+	var place strPlace
+	var refused error
+	err := p.do([]string{probePlace, path}, func(r *bufio.Reader) (bool, error) {
+		status, err := r.ReadByte()
+		if err != nil {
+			return false, truncated(err)
+		}
+		if status != 0 {
+			b, err := readBlob(r, maxRecErr)
+			if err != nil || b == nil {
+				return false, err
+			}
+			refused = childError(string(b))
+			return true, nil
+		}
+		var v [placeLen]byte
+		if _, err := io.ReadFull(r, v[:]); err != nil {
+			return false, truncated(err)
+		}
+		place = parsePlace(v[:])
+		return true, nil
+	})
+	if childDied(err) {
+		return place, fmt.Errorf("h5sink: %s: %w", path, err)
+	}
+	if err == nil {
+		err = refused
+	}
+	return place, err
+}
+
+// The answer to place: absent (1 byte), kind (1 byte), the 16-byte
+// reference, the fixed size (i64).
+const placeLen = 1 + 1 + 16 + 8
+
+func appendPlace(b []byte, p strPlace) []byte {
+	absent := byte(0)
+	if p.absent {
+		absent = 1
+	}
+	b = append(b, absent, byte(p.kind))
+	le := binary.LittleEndian
+	b = le.AppendUint32(b, p.ref.Len)
+	b = le.AppendUint64(b, p.ref.Addr)
+	b = le.AppendUint32(b, p.ref.Idx)
+	return le.AppendUint64(b, uint64(p.fixed))
+}
+
+func parsePlace(v []byte) strPlace {
+	return strPlace{absent: v[0] == 1, kind: int(v[1]), ref: parseVlenRef(v[2:18]),
+		fixed: int64(binary.LittleEndian.Uint64(v[18:]))}
+}
+
 // read has the child read a non-contiguous payload of size bytes into dst.
 func (p *prober) read(path, dataset string, size int64, dst []byte) ([]byte, error) {
 	n := len(dst)
@@ -442,6 +498,21 @@ func answer(req []string) int {
 			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
 		} else {
 			b = appendBlob([]byte{0}, info)
+		}
+		if _, err := os.Stdout.Write(b); err != nil {
+			return 1
+		}
+		return 0
+	case probePlace:
+		var place strPlace
+		if err == nil {
+			place, err = readAttrPlace(r.file, archive.AttrInfo)
+		}
+		var b []byte
+		if err != nil {
+			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+		} else {
+			b = appendPlace([]byte{0}, place)
 		}
 		if _, err := os.Stdout.Write(b); err != nil {
 			return 1

@@ -6,6 +6,7 @@ import "C"
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -153,43 +154,102 @@ func readRoot(id C.hid_t) (archive.RootAttrs, error) {
 // Root returns the root attributes read at Open.
 func (r *Reader) Root() archive.RootAttrs { return r.root }
 
-// Info reads the JSON index attribute, "" if there is none.
+// Info reads the JSON index attribute, "" if there is none: a
+// variable-length string (every writer's) straight from the file with one
+// copy, never through libhdf5's reading of its heap (InfoReader).
 func (r *Reader) Info() (string, error) {
+	rd, n, err := r.InfoReader()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.Grow(int(n))
+	if _, err := io.CopyN(&b, rd, n); err != nil {
+		return "", r.infoErr(readErr(err))
+	}
+	return b.String(), nil
+}
+
+// InfoSum is the XXH3-64 of the JSON index attribute (of "" if there is
+// none), streamed: no copy of a possibly huge attribute is held.
+func (r *Reader) InfoSum() (uint64, error) {
+	rd, _, err := r.InfoReader()
+	if err != nil {
+		return 0, err
+	}
+	h := xxh3.New()
+	if _, err := io.CopyBuffer(h, rd, make([]byte, 1<<20)); err != nil {
+		return 0, r.infoErr(err)
+	}
+	return h.Sum64(), nil
+}
+
+// InfoReader returns the JSON index attribute's bytes as a stream of n
+// bytes, n known before any is read: a variable-length string is found in
+// its global heap collection (globalheap.go) and read from the file with
+// pread, so neither libhdf5 nor the probe child copies it. Only a
+// fixed-length string, or a reference of an unusual size, is read through
+// libhdf5, after its size is checked against the file's. It reads nothing
+// more after Close.
+func (r *Reader) InfoReader() (io.Reader, int64, error) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if r.probe != nil && !r.closed {
-		return r.probe.info(r.path) // read by the probe child, only when asked
+	if r.closed {
+		return nil, 0, fmt.Errorf("h5sink: %s: reader is closed", r.path)
 	}
-	if r.file < 0 {
-		return "", fmt.Errorf("h5sink: %s: reader is closed", r.path)
+	var p strPlace
+	var err error
+	if r.probe != nil {
+		p, err = r.probe.infoPlace(r.path)
+	} else {
+		p, err = readAttrPlace(r.file, archive.AttrInfo)
+		err = classifyIf(err)
+	}
+	if err != nil {
+		return nil, 0, r.infoErr(err)
+	}
+	switch {
+	case p.absent || p.kind == C.HV_STR_VLEN && p.ref.Len == 0:
+		return strings.NewReader(""), 0, nil
+	case p.kind == C.HV_STR_VLEN:
+		off, err := heapObject(r.fd, r.size, p.ref)
+		if err != nil {
+			return nil, 0, r.infoErr(err)
+		}
+		n := int64(p.ref.Len)
+		return io.NewSectionReader(r.fd, off, n), n, nil
+	case p.kind == C.HV_STR_FIXED && p.fixed > r.size:
+		return nil, 0, r.infoErr(archive.Damaged(fmt.Errorf("a string of %d bytes in a file of %d", p.fixed, r.size)))
+	}
+	info, err := r.infoLibrary()
+	if err != nil {
+		return nil, 0, err
+	}
+	return strings.NewReader(info), int64(len(info)), nil
+}
+
+// infoLibrary reads the JSON index attribute through libhdf5.
+func (r *Reader) infoLibrary() (string, error) {
+	if r.probe != nil {
+		return r.probe.info(r.path) // read by the probe child, only when asked
 	}
 	v, _, err := readAttrStr(r.file, archive.AttrInfo)
 	if err != nil {
-		return "", fmt.Errorf("h5sink: %s: attribute %s: %w", r.path, archive.AttrInfo, err)
+		return "", r.infoErr(classify(err))
 	}
 	return v, nil
 }
 
-// InfoSum is the XXH3-64 of the JSON index attribute (of "" if there is
-// none), computed without copying it out of libhdf5's buffer.
-func (r *Reader) InfoSum() (uint64, error) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	if r.probe != nil && !r.closed {
-		info, err := r.probe.info(r.path)
-		return xxh3.HashString(info), err
+func (r *Reader) infoErr(err error) error {
+	return fmt.Errorf("h5sink: %s: attribute %s: %w", r.path, archive.AttrInfo, err)
+}
+
+// classifyIf is classify, keeping nil.
+func classifyIf(err error) error {
+	if err == nil {
+		return nil
 	}
-	if r.file < 0 {
-		return 0, fmt.Errorf("h5sink: %s: reader is closed", r.path)
-	}
-	sum, ok, err := readAttrSum(r.file, archive.AttrInfo)
-	if err != nil {
-		return 0, fmt.Errorf("h5sink: %s: attribute %s: %w", r.path, archive.AttrInfo, err)
-	}
-	if !ok {
-		sum = xxh3.HashString("")
-	}
-	return sum, nil
+	return classify(err)
 }
 
 // Size is the file's size at Open.

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,71 @@ int hv_read_attr_str(hid_t loc, const char *name, char **out, size_t *len, char 
 	if (rc != 0) return rc;
 	rc = read_str(a, out, len, err);
 	closeid(a);
+	return rc;
+}
+
+// libhdf5 has no call that returns a variable-length string's length
+// without copying the string out of its global heap collection (which it
+// loads whole first). The attribute message holds the reference the
+// format spec describes (length, collection address, object index), and
+// H5Aread hands the attribute's raw value to a type conversion (H5A__read
+// copies it into the conversion buffer), so a conversion from a vlen
+// string to a 16-byte opaque type that leaves the bytes alone returns them.
+static herr_t keep_ref(hid_t src, hid_t dst, H5T_cdata_t *cd, size_t n, size_t stride, size_t bkg_stride,
+	void *buf, void *bkg, hid_t dxpl) {
+	(void)n; (void)stride; (void)bkg_stride; (void)buf; (void)bkg; (void)dxpl;
+	if (cd->command != H5T_CONV_INIT) return 0; // the bytes stay as the file has them
+	cd->need_bkg = H5T_BKG_NO;
+	if (H5Tis_variable_str(src) <= 0 || H5Tget_class(dst) != H5T_OPAQUE || H5Tget_size(src) != 16 || H5Tget_size(dst) != 16)
+		return -1;
+	return 0;
+}
+
+static hid_t ref_type = -1; // the opaque type keep_ref converts to
+static pthread_once_t ref_once = PTHREAD_ONCE_INIT;
+
+static void ref_register(void) {
+	QUIET();
+	hid_t op = -1, vs = -1;
+	if ((op = H5Tcreate(H5T_OPAQUE, 16)) < 0 || H5Tset_tag(op, "hdf5vault vlen reference") < 0) goto done;
+	if ((vs = H5Tcopy(H5T_C_S1)) < 0 || H5Tset_size(vs, H5T_VARIABLE) < 0) goto done;
+	if (H5Tregister(H5T_PERS_SOFT, "hdf5vault_keep_ref", vs, op, keep_ref) < 0) goto done;
+	ref_type = op;
+	op = -1;
+done:
+	closeid(vs); closeid(op);
+}
+
+int hv_read_attr_ref(hid_t loc, const char *name, int *kind, unsigned char ref[16], int64_t *fixed, char *err) {
+	QUIET();
+	hid_t a = -1, ft = -1, s = -1, op;
+	int rc = open_attr(loc, name, &a, err);
+	if (rc != 0) return rc;
+	rc = -1;
+	if ((ft = H5Aget_type(a)) < 0) { seterr(err, "H5Aget_type"); goto done; }
+	if (H5Tget_class(ft) != H5T_STRING) { snprintf(err, HV_ERRLEN, "attribute is not a string"); goto done; }
+	if ((s = H5Aget_space(a)) < 0) { seterr(err, "H5Aget_space"); goto done; }
+	if (H5Sget_simple_extent_npoints(s) != 1) { snprintf(err, HV_ERRLEN, "attribute is not a single string"); goto done; }
+	htri_t vl = H5Tis_variable_str(ft);
+	if (vl < 0) { seterr(err, "H5Tis_variable_str"); goto done; }
+	if (!vl) {
+		*kind = HV_STR_FIXED;
+		*fixed = (int64_t)H5Tget_size(ft);
+		rc = 0;
+		goto done;
+	}
+	if (H5Aget_storage_size(a) != 16) { // the reference's size in the file
+		*kind = HV_STR_OTHER;
+		rc = 0;
+		goto done;
+	}
+	pthread_once(&ref_once, ref_register);
+	if ((op = ref_type) < 0) { snprintf(err, HV_ERRLEN, "H5Tregister: cannot register the reference conversion"); goto done; }
+	if (H5Aread(a, op, ref) < 0) { seterr(err, "H5Aread"); goto done; }
+	*kind = HV_STR_VLEN;
+	rc = 0;
+done:
+	closeid(s); closeid(ft); closeid(a);
 	return rc;
 }
 

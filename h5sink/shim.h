@@ -69,6 +69,15 @@ int hv_attr_i64(hid_t loc, const char *name, int64_t v, char *err);
 int hv_read_attr_str(hid_t loc, const char *name, char **out, size_t *len, char *err);
 int hv_read_attr_i64(hid_t loc, const char *name, int64_t *out, char *err);
 
+// hv_read_attr_ref says where a scalar string attribute's value lies
+// without reading a variable-length one: kind HV_STR_VLEN with ref, the 16
+// bytes the file holds for it (length u32, global heap collection address
+// u64, object index u32, little-endian); HV_STR_FIXED with *fixed its size
+// in bytes; HV_STR_OTHER for a variable-length string whose reference is
+// not 16 bytes (4-byte file addresses), read it with hv_read_attr_str.
+enum { HV_STR_VLEN = 0, HV_STR_FIXED = 1, HV_STR_OTHER = 2 };
+int hv_read_attr_ref(hid_t loc, const char *name, int *kind, unsigned char ref[16], int64_t *fixed, char *err);
+
 // hv_stat describes a dataset; attributes only when attrs is set.
 int hv_stat(hid_t f, const char *name, int attrs, hv_dinfo *d, char *err);
 int hv_dread(hid_t f, const char *name, void *buf, int64_t n, char *err);

@@ -15,7 +15,8 @@ import (
 // openSide opens the side index of every member. The copies must be
 // identical (same set and run); a damaged copy is passed over for another
 // (noted in SideNote), and when none is usable the set is read through its
-// JSON index instead, saying so in SideNote.
+// JSON index instead, saying so in SideNote. An I/O or resource failure
+// reading a copy is an error, never a damaged copy.
 func (s *Set) openSide() error {
 	sizes := make([]int64, len(s.Members))
 	for i, m := range s.Members {
@@ -40,6 +41,9 @@ func (s *Set) openSide() error {
 			open = archive.OpenSideCopy
 		}
 		x, span, err := openSideCopy(m, sizes, open)
+		if archive.IsFailure(err) { // not a damaged copy: the run cannot go on
+			return fmt.Errorf("member %s: side index: %w", m.Path, err)
+		}
 		if err != nil {
 			damaged = append(damaged, fmt.Sprintf("%s: %v", m.Path, err))
 			continue

@@ -118,7 +118,11 @@ func (s *Set) sideDamage(res *VerifyResult) ([]string, error) {
 		return out, nil
 	}
 	for i, x := range append([]*archive.SideIndex{s.Side}, s.Side.Copies...) {
-		if err := x.CheckBlocks(); err != nil {
+		err := x.CheckBlocks()
+		if archive.IsFailure(err) {
+			return out, fmt.Errorf("%s: side index: %w", s.sideOwners[i], err)
+		}
+		if err != nil {
 			out = append(out, fmt.Sprintf("side index copy %d of %d, in %s: %v", i+1, 1+len(s.Side.Copies), s.sideOwners[i], err))
 		}
 	}

@@ -29,11 +29,6 @@ type VerifyResult struct {
 	NotCReadable []string
 }
 
-// jsonCheckMaxFiles bounds the sets whose JSON index verify reads: libhdf5
-// needs about eight times the attribute's size to read it (1.1 GB for the
-// 130 MB index of a million files), and our readers never use it.
-const jsonCheckMaxFiles = 200_000
-
 // Verify reads and decodes every file and compares it with the recorded
 // sizes and checksums. Damage (including a layout the open refused, a
 // damaged side index copy or payloads claiming the same bytes) is reported
@@ -47,7 +42,7 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 	)
 	found := findingsOf(ctx)
 	var err error
-	if res.Damaged, err = s.sideDamage(&res); err != nil {
+	if res.Damaged, err = s.sideDamage(); err != nil {
 		return res, err
 	}
 	for _, d := range res.Damaged {
@@ -109,7 +104,7 @@ func (s *Set) Verify(ctx context.Context, workers int) (VerifyResult, error) {
 // JSON index beside it; one line per finding. An I/O or resource failure
 // on the way ends the check with an error. (Verify checks that no two
 // payloads claim the same bytes as it reads them.)
-func (s *Set) sideDamage(res *VerifyResult) ([]string, error) {
+func (s *Set) sideDamage() ([]string, error) {
 	var out []string
 	if s.SideNote != "" && s.Side == nil {
 		out = append(out, s.SideNote)
@@ -129,21 +124,18 @@ func (s *Set) sideDamage(res *VerifyResult) ([]string, error) {
 	if s.SideNote != "" {
 		out = append(out, s.SideNote)
 	}
-	if s.Side.Header.Files > jsonCheckMaxFiles {
-		res.Notes = append(res.Notes, fmt.Sprintf("the JSON index %s of %d files was not checked (reading it would take about 8 times its size in memory); hdf5vault reads the side index",
-			archive.AttrInfo, s.Side.Header.Files))
-	} else {
-		for _, m := range s.Members {
-			if m == nil {
-				continue
-			}
-			err := s.checkJSON(m)
-			if archive.IsFailure(err) {
-				return out, err
-			}
-			if err != nil {
-				out = append(out, err.Error())
-			}
+	// Every member's JSON index, of any size: it is measured before it is
+	// read and hashed as it streams by, so it costs a read, not memory.
+	for _, m := range s.Members {
+		if m == nil {
+			continue
+		}
+		err := s.checkJSON(m)
+		if archive.IsFailure(err) {
+			return out, err
+		}
+		if err != nil {
+			out = append(out, err.Error())
 		}
 	}
 	return out, nil

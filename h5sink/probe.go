@@ -275,17 +275,8 @@ func (p *prober) stat(path, dataset string) (dsetInfo, error) {
 	var d dsetInfo
 	var refused error
 	err := p.do([]string{probeStat, path, dataset}, func(r *bufio.Reader) (bool, error) {
-		status, err := r.ReadByte()
-		if err != nil {
-			return false, truncated(err)
-		}
-		if status != 0 {
-			b, err := readBlob(r, maxRecErr)
-			if err != nil || b == nil {
-				return false, err
-			}
-			refused = childError(string(b))
-			return true, nil
+		if done, err := readRefusal(r, &refused); done || err != nil {
+			return done, err
 		}
 		var v [7 * 8]byte
 		if _, err := io.ReadFull(r, v[:]); err != nil {
@@ -305,28 +296,38 @@ func (p *prober) stat(path, dataset string) (dsetInfo, error) {
 	return d, err
 }
 
+// readRefusal reads an answer's status byte and, when the child refused
+// the request, its reason into refused: the answer is then done. A false
+// done and nil error mean the answer goes on.
+func readRefusal(r *bufio.Reader, refused *error) (done bool, err error) {
+	status, err := r.ReadByte()
+	if err != nil {
+		return false, truncated(err)
+	}
+	if status == 0 {
+		return false, nil
+	}
+	b, err := readBlob(r, maxRecErr)
+	if err != nil || b == nil {
+		return false, err
+	}
+	*refused = childError(string(b))
+	return true, nil
+}
+
 // info has the child read path's JSON index attribute.
 func (p *prober) info(path string) (string, error) {
 	var info string
 	var refused error
 	err := p.do([]string{probeInfo, path}, func(r *bufio.Reader) (bool, error) {
-		status, err := r.ReadByte()
-		if err != nil {
-			return false, truncated(err)
+		if done, err := readRefusal(r, &refused); done || err != nil {
+			return done, err
 		}
-		limit := maxRootString
-		if status != 0 {
-			limit = maxRecErr
-		}
-		b, err := readBlob(r, limit)
+		b, err := readBlob(r, maxRootString)
 		if err != nil || b == nil {
 			return false, err
 		}
-		if status != 0 {
-			refused = childError(string(b))
-		} else {
-			info = string(b)
-		}
+		info = string(b)
 		return true, nil
 	})
 	if childDied(err) {
@@ -343,17 +344,8 @@ func (p *prober) infoPlace(path string) (strPlace, error) {
 	var place strPlace
 	var refused error
 	err := p.do([]string{probePlace, path}, func(r *bufio.Reader) (bool, error) {
-		status, err := r.ReadByte()
-		if err != nil {
-			return false, truncated(err)
-		}
-		if status != 0 {
-			b, err := readBlob(r, maxRecErr)
-			if err != nil || b == nil {
-				return false, err
-			}
-			refused = childError(string(b))
-			return true, nil
+		if done, err := readRefusal(r, &refused); done || err != nil {
+			return done, err
 		}
 		var v [placeLen]byte
 		if _, err := io.ReadFull(r, v[:]); err != nil {
@@ -495,7 +487,7 @@ func answer(req []string) int {
 		}
 		var b []byte
 		if err != nil {
-			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+			b = refusal(err)
 		} else {
 			b = appendBlob([]byte{0}, info)
 		}
@@ -510,7 +502,7 @@ func answer(req []string) int {
 		}
 		var b []byte
 		if err != nil {
-			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+			b = refusal(err)
 		} else {
 			b = appendPlace([]byte{0}, place)
 		}
@@ -528,7 +520,7 @@ func answer(req []string) int {
 		}
 		var b []byte
 		if err != nil {
-			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+			b = refusal(err)
 		} else {
 			b = []byte{0}
 			ok := int64(0)
@@ -566,7 +558,7 @@ func answer(req []string) int {
 			err = fmt.Errorf("dataset %q holds %d bytes, not %s", req[2], len(b), req[3])
 		}
 		if err != nil {
-			b = appendBlob([]byte{1}, err.Error()[:min(len(err.Error()), maxRecErr)])
+			b = refusal(err)
 		} else {
 			b = append([]byte{0}, b...)
 		}
@@ -577,6 +569,12 @@ func answer(req []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "%s: unknown request %q\n", ProbeArg, mode)
 	return 2
+}
+
+// refusal is the answer that refuses a request: status 1 and why.
+func refusal(err error) []byte {
+	msg := err.Error()
+	return appendBlob([]byte{1}, msg[:min(len(msg), maxRecErr)])
 }
 
 // The answer to open: status 0 and the root attributes (three strings,

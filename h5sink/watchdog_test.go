@@ -107,7 +107,7 @@ func TestProbeSlowIndex(t *testing.T) {
 	if err != nil || info != root.Info {
 		t.Fatalf("Info: %d bytes, %v", len(info), err)
 	}
-	t.Logf("the index read through the child took %v", time.Since(start))
+	t.Logf("reading the index took %v", time.Since(start))
 }
 
 // TestScanLoopIsDamage: a scan that reports a path twice goes round a loop

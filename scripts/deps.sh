@@ -12,8 +12,9 @@ set -euo pipefail
 # field in place through the mount in the tests; groff-base (groff): renders
 # the generated man page in its test; zsh: loads the zsh completion script in
 # its test (fish is checked when installed); slurm-wlm and munge: the tests
-# run create --shard and seal on a one-node Slurm cluster of their own.
-pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile tmux groff-base zsh slurm-wlm munge)
+# run create --shard and seal on a one-node Slurm cluster of their own; time
+# (GNU time): the peak RSS of a command and its probe child in a test.
+pkgs=(gcc libc6-dev pkg-config libhdf5-dev hdf5-tools python3-h5py python3-numpy xxhash zstd tar strace fuse3 python3-tifffile tmux groff-base zsh slurm-wlm munge time)
 
 echo "deps: checking the system packages (${pkgs[*]})"
 if command -v dpkg-query >/dev/null 2>&1; then

@@ -30,7 +30,7 @@ import (
 // the 64 MiB above it in the memory rule is left to libhdf5, the encoders,
 // the Go runtime and the index. Measured peak RSS at defaults (-w 2): 72-79 MB
 // on 256 files of 2 MiB, 152-163 MB on 20,000 files of 8 KiB (measured before
-// libhdf5's metadata cache was capped), 105-113 MiB on 100,000 files of 1 KiB
+// libhdf5's metadata cache was capped), 78-79 MiB on 100,000 files of 1 KiB
 // (where the file records and the 12 MB index, while it is encoded, are the
 // peak).
 const defaultMaxMemory = "128MiB"
@@ -56,8 +56,9 @@ func createCommand() *cli.Command {
 			"any status but 0 otherwise means no file got a final name.\n" +
 			"Memory: peak RSS stays within max(--max-memory, one part's raw + compressed bytes) + 64 MiB:\n" +
 			"parts in flight share the budget, and a part larger than the whole budget is read alone.\n" +
-			"It holds for trees up to 100,000 files (of 1 KiB: about 110 MiB); what is kept per file\n" +
-			"(records, the indexes, libhdf5's objects), about 0.7 KiB each, takes far larger trees above it.\n" +
+			"It holds for trees up to 100,000 files (of 1 KiB: about 80 MiB); what is kept per file\n" +
+			"(records, the indexes, libhdf5's objects), about 0.4 KiB each, takes larger trees above it\n" +
+			"(10^6 files of 1 KiB: about 450 MiB, most of it libhdf5's two copies of the JSON index).\n" +
 			"Temporary files (.NAME.<host>-<pid>-<random>.hdf5vault-tmp) left by a killed run are\n" +
 			"removed by the next create into the same directory once that pid is gone on this host.",
 		Flags:  createFlags(),

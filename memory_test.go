@@ -66,6 +66,8 @@ func TestCreateMemoryBound(t *testing.T) {
 // dataset or per file (a larger libhdf5 metadata cache, the index's garbage
 // left on the Go heap, a copy of the index into C) breaks it as it broke
 // 10^5 files at defaults (main before: 97 MiB here, 205-212 MiB there).
+// The 10^5 case (not in -short) holds create to 96 MiB, below the rule's
+// 192: the per-file growth of the records and the index build.
 func TestCreateMemoryBoundSmallFiles(t *testing.T) {
 	t.Parallel() // its own child's VmHWM: other tests do not count
 	const mib = 1 << 20
@@ -73,9 +75,14 @@ func TestCreateMemoryBoundSmallFiles(t *testing.T) {
 		name   string
 		files  int
 		budget int64
+		most   int64 // a tighter bound than the rule's, 0: the rule's
 	}{
-		{"20,000 files of 1 KiB, --max-memory 16MiB", 20_000, 16 * mib},
-		{"100,000 files of 1 KiB, defaults", 100_000, 128 * mib},
+		{"20,000 files of 1 KiB, --max-memory 16MiB", 20_000, 16 * mib, 0},
+		// What is kept per file until the index is built (the records
+		// and both indexes), not the budget, is the peak here: 78-79 MiB
+		// (main before: 105-118 MiB, records of about 250 bytes a file and
+		// the JSON index built in a growing buffer beside the side index).
+		{"100,000 files of 1 KiB, defaults", 100_000, 128 * mib, 96 * mib},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +103,9 @@ func TestCreateMemoryBoundSmallFiles(t *testing.T) {
 				t.Fatalf("create: %v\n%s", err, errb)
 			}
 			bound := max(tc.budget, 1024+largestStored(t, base)) + 64*mib
+			if tc.most > 0 {
+				bound = min(bound, tc.most)
+			}
 			t.Logf("peak RSS %d MiB, bound %d MiB", peak/mib, bound/mib)
 			if peak > bound {
 				t.Errorf("peak RSS %d MiB above the bound %d MiB", peak/mib, bound/mib)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,7 +108,7 @@ func TestRunMappedFileTruncated(t *testing.T) {
 	cfg := baseConfig(src, ws)
 	cfg.ChunkSize, cfg.MaxMemory = 8*mapMin, 32*mapMin
 	_, calls, err := mappedRun(t, cfg, func(p *part) {
-		if err := os.Truncate(p.file.Path, 100); err != nil {
+		if err := os.Truncate(filepath.Join(src, p.file.Rel), 100); err != nil {
 			t.Error(err)
 		}
 	})
@@ -131,11 +132,11 @@ func TestRunMappedFileModified(t *testing.T) {
 			cfg := baseConfig(src, ws)
 			cfg.ChunkSize, cfg.MaxMemory = 4*mapMin, 16*mapMin
 			_, _, err := mappedRun(t, cfg, func(p *part) {
-				fi, err := os.Stat(p.file.Path)
+				fi, err := os.Stat(filepath.Join(src, p.file.Rel))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := os.WriteFile(p.file.Path, pattern(2*mapMin, 9), 0o640); err != nil {
+				if err := os.WriteFile(filepath.Join(src, p.file.Rel), pattern(2*mapMin, 9), 0o640); err != nil {
 					t.Error(err)
 				}
 				// Coarse file-system clocks could leave the mtime as it was.
@@ -143,7 +144,7 @@ func TestRunMappedFileModified(t *testing.T) {
 				if restore {
 					at = fi.ModTime()
 				}
-				if err := os.Chtimes(p.file.Path, at, at); err != nil {
+				if err := os.Chtimes(filepath.Join(src, p.file.Rel), at, at); err != nil {
 					t.Error(err)
 				}
 			})

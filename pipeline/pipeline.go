@@ -134,7 +134,7 @@ func newRun(cfg Config) *run {
 	return &run{
 		cfg:    cfg,
 		pool:   NewPool(cfg.MaxMemory),
-		router: newRouter(len(cfg.Writers)),
+		router: newRouter(len(cfg.Writers), cfg.Source),
 		res:    &Result{Archives: make([]ArchiveStats, len(cfg.Writers))},
 		files:  &fileList{},
 	}
@@ -265,21 +265,25 @@ func (r *run) startScan(ctx context.Context, g *errgroup.Group) (stop func()) {
 const bigIndex = 1 << 20
 
 // finish builds the indexes and finishes every writer with them: the side
-// index as one more payload, the JSON as the root attribute.
+// index as one more payload, the JSON as the root attribute. They are made
+// one after the other so that their peaks do not add up: the side index is
+// stored in every member and dropped before the JSON is written out, and
+// the records are dropped before libhdf5 copies the JSON (twice, into its
+// global heap and that heap's file image, one member at a time).
 func (r *run) finish(ctx context.Context) (*Result, error) {
 	recs, err := r.files.stored(r.res)
 	if err != nil {
 		return nil, err
 	}
+	r.files = nil
 	if r.cfg.Deferred {
 		return r.finishDeferred(ctx, recs)
 	}
-	side, info, err := indexes(recs, r.cfg.Members, r.cfg.ChunkSize)
-	if err != nil {
-		return nil, fmt.Errorf("index: %w", err)
-	}
 	r.res.HighWater = r.pool.HighWater()
-	r.files, recs = nil, nil
+	info, err := r.indexes(ctx, recs)
+	if err != nil {
+		return nil, err
+	}
 	if len(info) >= bigIndex {
 		// Hand the records, the index builder's garbage, the encoders'
 		// garbage and the idle small buffers back to the OS before libhdf5
@@ -296,9 +300,6 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 		root := r.rootAttrs(i)
 		root.Info, root.InfoNUL = info, true
 		g.Go(func() error {
-			if _, err := w.Put(archive.SideIndexName, side, archive.DatasetAttrs{Compression: archive.MethodNone}); err != nil {
-				return fmt.Errorf("storing the side index in %s: %w", r.member(i, err), reason(err))
-			}
 			if err := w.Finish(root); err != nil {
 				return fmt.Errorf("archive file %d: %w", i, err)
 			}
@@ -309,6 +310,46 @@ func (r *run) finish(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	return r.res, ctx.Err()
+}
+
+// indexes stores the side index in every member and returns the JSON
+// index, built after the side index is dropped (Indexes builds both).
+func (r *run) indexes(ctx context.Context, recs []*fileRec) (string, error) {
+	defer collectSooner()()
+	entry := entries(recs, r.cfg.ChunkSize)
+	ix, err := measureJSON(len(recs), entry)
+	if err != nil {
+		return "", fmt.Errorf("index: %w", err)
+	}
+	side, err := ix.side(len(recs), entry, r.cfg.Members, r.cfg.ChunkSize)
+	if err != nil {
+		return "", fmt.Errorf("index: %w", err)
+	}
+	if err := r.putSide(ctx, side); err != nil {
+		return "", err
+	}
+	if len(side) >= bigIndex {
+		debug.FreeOSMemory() // the side index (dead from here) and the first pass's garbage
+	}
+	info, err := ix.json(len(recs), entry)
+	if err != nil {
+		return "", fmt.Errorf("index: %w", err)
+	}
+	return info, nil
+}
+
+// putSide stores the side index in every member.
+func (r *run) putSide(ctx context.Context, side []byte) error {
+	g, _ := errgroup.WithContext(ctx)
+	for i, w := range r.cfg.Writers {
+		g.Go(func() error {
+			if _, err := w.Put(archive.SideIndexName, side, archive.DatasetAttrs{Compression: archive.MethodNone}); err != nil {
+				return fmt.Errorf("storing the side index in %s: %w", r.member(i, err), reason(err))
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 func (r *run) rootAttrs(i int) archive.RootAttrs {
@@ -326,9 +367,8 @@ func (r *run) finishDeferred(ctx context.Context, recs []*fileRec) (*Result, err
 	r.res.HighWater = r.pool.HighWater()
 	r.res.Entries = make([]archive.Entry, len(recs))
 	for i, f := range recs {
-		r.res.Entries[i] = f.entry()
+		r.res.Entries[i] = f.entry(r.cfg.ChunkSize, nil)
 	}
-	r.files = nil
 	for i, w := range r.cfg.Writers {
 		if err := w.Finish(r.rootAttrs(i)); err != nil {
 			return nil, fmt.Errorf("archive file %d: %w", r.cfg.FirstArchive+i, err)

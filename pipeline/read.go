@@ -35,9 +35,9 @@ func (r *run) read(ctx context.Context, entries <-chan *fileRec, parts chan<- *p
 			r.skip(f, err)
 		case r.cfg.SkipUnreadable:
 			err = fmt.Errorf("%w (not skippable: its first parts are already on their way into the archive)", err)
-			return &walker.FileError{Rel: f.Rel, Path: f.Path, Err: err}
+			return &walker.FileError{Rel: f.Rel, Path: r.path(f), Err: err}
 		default:
-			return &walker.FileError{Rel: f.Rel, Path: f.Path, Err: err}
+			return &walker.FileError{Rel: f.Rel, Path: r.path(f), Err: err}
 		}
 	}
 }
@@ -55,7 +55,7 @@ func (r *run) skip(f *fileRec, err error) {
 // saw: same size, no growth, not modified while read. sent counts parts
 // already handed on.
 func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sent int, err error) {
-	fh, err := r.cfg.Open(f.Path)
+	fh, err := r.cfg.Open(r.path(f))
 	if err != nil {
 		return 0, err
 	}
@@ -79,14 +79,14 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 	}
 	// A mapped file of one part is hashed by its compressor, on the core
 	// that then compresses it while the bytes are in its cache.
-	hashLater := src != nil && f.nparts == 1
+	hashLater := src != nil && len(f.parts) == 1
 	h := archive.NewChecksum()
-	for k := range f.nparts {
+	for k := range f.parts {
 		p, err := r.readPart(ctx, fh, src, f, k)
 		if err != nil {
 			return sent, err
 		}
-		last := k == f.nparts-1
+		last := k == len(f.parts)-1
 		if hashLater {
 			p.hash = true // and its compressor checks the file afterwards
 		} else {

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -15,17 +16,18 @@ import (
 type router struct {
 	mu      sync.Mutex
 	bytes   []int64
-	claimed []map[string]string // per archive file: dataset name -> source path
+	claimed []map[string]string // per archive file: dataset name -> source file (Rel)
+	root    string              // the source, for messages
 }
 
-func newRouter(n int) *router {
-	return &router{bytes: make([]int64, n), claimed: make([]map[string]string, n)}
+func newRouter(n int, root string) *router {
+	return &router{bytes: make([]int64, n), claimed: make([]map[string]string, n), root: root}
 }
 
 // pick names p's dataset and chooses its archive file.
 func (r *router) pick(p *part) (int, error) {
 	f := p.file
-	p.dataset = archive.DatasetName(f.Rel, p.k, f.nparts, p.comp)
+	p.dataset = archive.DatasetName(f.Rel, p.k, len(f.parts), p.comp)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	best := -1
@@ -39,14 +41,14 @@ func (r *router) pick(p *part) (int, error) {
 	}
 	if best < 0 {
 		return 0, fmt.Errorf("%s: its dataset name %q equals that of %s in every archive file; use more writers (-w) or rename one of them",
-			f.Path, p.dataset, r.claimed[0][p.dataset])
+			filepath.Join(r.root, f.Rel), p.dataset, filepath.Join(r.root, r.claimed[0][p.dataset]))
 	}
 	r.bytes[best] += int64(len(p.payload))
 	if f.MayCollide {
 		if r.claimed[best] == nil {
 			r.claimed[best] = make(map[string]string)
 		}
-		r.claimed[best][p.dataset] = f.Path
+		r.claimed[best][p.dataset] = f.Rel
 	}
 	return best, nil
 }

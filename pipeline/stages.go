@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/blosc"
@@ -61,7 +62,7 @@ func (r *run) encode(enc *blosc.Encoder, p *part) error {
 	}
 	out, err := enc.EncodeAll(p.src, p.dst.B[:0])
 	if err != nil {
-		return fmt.Errorf("%s: compressing part %d: %w", p.file.Path, p.k, err)
+		return fmt.Errorf("%s: compressing part %d: %w", r.path(p.file), p.k, err)
 	}
 	if len(out) < len(p.src) {
 		p.payload, p.comp = out, true
@@ -104,7 +105,7 @@ func (r *run) encodeMapped(enc *blosc.Encoder, p *part) error {
 	r.unmap(p)
 	if err != nil {
 		p.comp = false
-		return fmt.Errorf("%s: %w", p.file.Path, err)
+		return fmt.Errorf("%s: %w", r.path(p.file), err)
 	}
 	p.payload = out
 	return nil
@@ -198,11 +199,11 @@ func (r *run) putBatch(n int, w archive.BatchWriter, batch []*part, puts []archi
 // attrsOf is the dataset attributes of part p.
 func attrsOf(p *part) archive.DatasetAttrs {
 	f := p.file
-	a := archive.DatasetAttrs{Compression: archive.MethodNone, NumChunks: f.nparts}
+	a := archive.DatasetAttrs{Compression: archive.MethodNone, NumChunks: len(f.parts)}
 	if p.comp {
 		a.Compression = archive.MethodBlosc2
 	}
-	if f.nparts > 1 {
+	if len(f.parts) > 1 {
 		a.Chunk = p.k
 	}
 	return a
@@ -212,11 +213,11 @@ func attrsOf(p *part) archive.DatasetAttrs {
 func (r *run) record(n int, p *part, off int64) {
 	f := p.file
 	size := r.partLen(f, p.k)
-	f.parts[p.k] = archive.SidePart{Archive: r.cfg.FirstArchive + n, Offset: off, Stored: int64(len(p.payload)), Raw: size, Compressed: p.comp}
+	f.parts[p.k] = storedPart{archive: int32(r.cfg.FirstArchive + n), offset: off, stored: int64(len(p.payload)), comp: p.comp}
 	r.res.Archives[n].Parts++ // only this writer's goroutine touches entry n
 	r.res.Archives[n].Stored += int64(len(p.payload))
 	r.cfg.Progress.Stored(size)
-	if fp, ok := r.cfg.Progress.(FileProgress); ok && p.k == f.nparts-1 {
+	if fp, ok := r.cfg.Progress.(FileProgress); ok && p.k == len(f.parts)-1 {
 		fp.StoredFile()
 	}
 }
@@ -233,10 +234,10 @@ type FileProgress interface {
 func (r *run) storeErr(n int, p *part, err error) error {
 	f := p.file
 	what := "it"
-	if f.nparts > 1 {
-		what = fmt.Sprintf("part %d of %d", p.k+1, f.nparts)
+	if len(f.parts) > 1 {
+		what = fmt.Sprintf("part %d of %d", p.k+1, len(f.parts))
 	}
-	return fmt.Errorf("%s: storing %s in %s: %w", f.Path, what, r.member(n, err), reason(err))
+	return fmt.Errorf("%s: storing %s in %s: %w", r.path(f), what, r.member(n, err), reason(err))
 }
 
 // member names archive file n in a message: its final name when the
@@ -263,6 +264,12 @@ func reason(err error) error {
 }
 
 // partLen is the raw size of part k of f.
+// path is the file to open for f: the source joined with its path in the
+// set, as the walker joined it (kept only while it is in flight).
+func (r *run) path(f *fileRec) string {
+	return filepath.Join(r.cfg.Source, f.Rel)
+}
+
 func (r *run) partLen(f *fileRec, k int) int64 {
 	return min(r.cfg.ChunkSize, f.Size-int64(k)*r.cfg.ChunkSize)
 }

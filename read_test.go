@@ -36,8 +36,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	readBin = filepath.Join(dir, "hdf5vault")
-	if out, err := exec.Command("go", "build", "-o", readBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	if err := buildTestBinary(readBin); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}

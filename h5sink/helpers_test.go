@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/hdf5vault/hdf5vault/archive"
@@ -97,13 +98,19 @@ func h5pyDump(t *testing.T, path string) pyDump {
 	return d
 }
 
-// needH5py skips the test when /usr/bin/python3 cannot import h5py.
+// needH5py skips the test when /usr/bin/python3 cannot import h5py. It
+// asks once per run: an import of h5py costs a third of a CPU second, and
+// h5pyDump calls this for every file it dumps.
 func needH5py(t testing.TB) {
 	t.Helper()
-	if err := exec.Command(python, "-c", "import h5py").Run(); err != nil {
+	if err := h5pyMissing(); err != nil {
 		t.Skipf("independent reader unavailable: %s with h5py: %v", python, err)
 	}
 }
+
+var h5pyMissing = sync.OnceValue(func() error {
+	return exec.Command(python, "-c", "import h5py").Run()
+})
 
 // fixtureDir is the original tool's archives; tests needing them skip only
 // when the shared directory is absent.

@@ -46,7 +46,6 @@ func runVerify(c *cli.Context) error {
 	}
 	j.sum.Files, j.sum.Parts, j.sum.RawBytes, j.sum.StoredBytes = int64(res.Files), int64(res.Parts), res.Bytes, res.Stored
 	j.sum.ChecksumsCompared = int64(res.WithSum)
-	j.sum.Notes = append(j.sum.Notes, res.Notes...)
 	if err == nil && res.Files > 0 && !res.HasChecksum {
 		j.sum.Notes = append(j.sum.Notes, "checksums not available: the archive records none; every file was decoded and its size checked")
 	}
@@ -94,9 +93,6 @@ func verifyText(c *cli.Context) error {
 		return err
 	}
 	w := c.App.Writer
-	for _, n := range res.Notes {
-		fmt.Fprintln(c.App.ErrWriter, "verify: note:", n)
-	}
 	for _, d := range res.Damaged {
 		fmt.Fprintln(w, "DAMAGED", d)
 	}

@@ -220,18 +220,18 @@ func sameIndex(m *Member, firstPath string, ref []byte, sum uint64) error {
 		}
 		return nil
 	}
-	rd, n, err := st.InfoReader()
+	_, n, err := st.InfoReader()
 	if err != nil {
 		return fmt.Errorf("member %s: %w", m.Path, err)
 	}
 	if n != int64(len(ref)) {
 		return differs
 	}
-	h := xxh3.New()
-	if _, err := io.CopyBuffer(h, rd, make([]byte, 1<<20)); err != nil {
+	got, err := infoSum(m.R)
+	if err != nil {
 		return fmt.Errorf("member %s: index: %w", m.Path, err)
 	}
-	if h.Sum64() != sum {
+	if got != sum {
 		return differs
 	}
 	return nil

@@ -22,7 +22,6 @@ type VerifyResult struct {
 	WithSum     int      // files with a stored checksum, compared
 	Damaged     []string // one line per damaged file, naming it and the cause
 	HasChecksum bool     // whether the archive records checksums at all
-	Notes       []string // what was not checked, and why
 	// NotCReadable lists the files, read and intact, with a part C-Blosc2
 	// cannot read (a dictionary over its limit, written by create -d
 	// before it kept to it): one line per file, naming the part.

@@ -38,7 +38,8 @@ func benchCommand() *cli.Command {
 			"tar -c | zstd -3 -T2, zstd -dc | tar -t, tar -tv, tar -xO PATH, tar -x; then the\n" +
 			"hdf5vault/tar ratios of time and peak RSS. It reads the files once before timing, so that\n" +
 			"neither side meets a cold page cache; with --rounds N (default 1 with --small) the whole\n" +
-			"sequence runs N times and the table gives each side's medians.\n" +
+			"sequence runs N times and the table gives each side's medians. Last, as an anchor, it\n" +
+			"compresses the same files in memory at create's defaults (no I/O, no HDF5) on every core.\n" +
 			"The README's tables for 10^5 and 10^6 files come from:\n" +
 			"  hdf5vault bench --small --files 100000 --size 1024 --rounds 3\n" +
 			"  hdf5vault bench --generate SRC --small --files 1000000 --size 1024\n" +
@@ -153,6 +154,11 @@ func runScale(ctx context.Context, out, log io.Writer, r *bench.Runner, rounds i
 	if err != nil {
 		return err
 	}
+	bound, err := scaleBound(ctx, log, r, rounds)
+	if err != nil {
+		return err
+	}
+	results = append(results, bound...)
 	if err := report(out, csvPath, results, bench.Comparison{}, false, failed); err != nil {
 		return err
 	}
@@ -161,6 +167,33 @@ func runScale(ctx context.Context, out, log io.Writer, r *bench.Runner, rounds i
 	}
 	fmt.Fprintln(out)
 	return bench.WriteVersus(out, results)
+}
+
+// scaleBound measures, rounds times, the in-memory bound at create's
+// defaults on the files Scale ran on: the time create would take if reading,
+// writing and libhdf5 cost nothing, the anchor that says how much of
+// create's time the format's compression alone costs. A source larger than
+// boundLimit is skipped, saying so.
+func scaleBound(ctx context.Context, log io.Writer, r *bench.Runner, rounds int) ([]bench.Result, error) {
+	if r.Tree.Bytes > boundLimit {
+		fmt.Fprintf(log, "in-memory bound skipped: %s holds %d bytes, more than the %d read into memory\n", r.Src, r.Tree.Bytes, boundLimit)
+		return nil, nil
+	}
+	files, err := bench.LoadTree(r.Src)
+	if err != nil {
+		return nil, err
+	}
+	var out []bench.Result
+	for i := range max(rounds, 1) {
+		res, err := bench.CompressBound(ctx, files, blosc.DefaultOptions(), runtime.NumCPU())
+		if err != nil {
+			return nil, err
+		}
+		res.Round = i
+		logResult(log, res)
+		out = append(out, res)
+	}
+	return out, nil
 }
 
 // compareBound measures the in-memory bound (the source compressed from

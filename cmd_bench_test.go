@@ -159,11 +159,13 @@ func TestBenchSmallBesideTar(t *testing.T) {
 	vault, tar := fmt.Sprintf("zstd c8 j%d w2/", runtime.NumCPU()), "tar+zstd c3 j2/"
 	want := strings.Join([]string{vault + "create", tar + "create", vault + "ls", tar + "ls", vault + "ls -l", tar + "ls -l",
 		vault + "cat", tar + "cat", vault + "verify", vault + "unpack", tar + "unpack"}, ",")
-	want += "," + want // two rounds
+	want += "," + want // two rounds, then the in-memory bound twice
+	bound := fmt.Sprintf("zstd c8 j%d/compress-in-memory", runtime.NumCPU())
+	want += "," + bound + "," + bound
 	if strings.Join(got, ",") != want {
 		t.Errorf("rows\n%s\nwant\n%s", strings.Join(got, ","), want)
 	}
-	for _, s := range []string{"time ratio", "RSS ratio", "ls -l", " 2/2"} {
+	for _, s := range []string{"time ratio", "RSS ratio", "ls -l", " 2/2", "compress-in-memory"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("no %q in the output:\n%s", s, r.stdout)
 		}
@@ -187,7 +189,7 @@ func TestBenchSmallWithoutTar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(b), "\n"); n != 7 || strings.Contains(string(b), "tar+zstd") || strings.Contains(r.stdout, "time ratio") {
+	if n := strings.Count(string(b), "\n"); n != 8 || strings.Contains(string(b), "tar+zstd") || strings.Contains(r.stdout, "time ratio") {
 		t.Errorf("%d CSV lines:\n%s\n%s", n, b, r.stdout)
 	}
 }
@@ -212,7 +214,7 @@ func TestBenchSmallDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil || len(rows) != 7 {
+	if err != nil || len(rows) != 8 { // header, six jobs, the in-memory bound
 		t.Fatalf("%v: CSV\n%s", err, b)
 	}
 	for _, row := range rows[1:] {

@@ -22,7 +22,8 @@ func TestBenchRejectsConflictingFlags(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
 		{"bench", "--dir", dir, "--fields", "3"},
-		{"bench", "--dir", dir, "--small"},
+		{"bench", "--dir", dir, "--small", "--files", "10"},
+		{"bench", "--dir", dir, "--size", "10"},
 		{"bench", "--dir", dir, "--generate", filepath.Join(dir, "g")},
 		{"bench", "--small", "--fields", "3"},
 		{"bench", "--fields", "0"},
@@ -128,14 +129,15 @@ func TestCompareBoundCountsFailures(t *testing.T) {
 
 // TestBenchSmallBesideTar: bench --small runs every command on the
 // generated files and the same jobs with tar + zstd, each correct (cat's
-// bytes, unpack's file count), and prints the side-by-side table.
+// bytes, unpack's file count), --rounds times, and prints the side-by-side
+// table of medians.
 func TestBenchSmallBesideTar(t *testing.T) {
 	t.Parallel()
 	if ok, missing := bench.HaveTar(); !ok {
 		t.Skipf("%s not installed", missing)
 	}
 	csvPath := filepath.Join(t.TempDir(), "small.csv")
-	r := runBin(t, "bench", "--small", "--files", "300", "--size", "512", "--csv", csvPath, "--work", t.TempDir())
+	r := runBin(t, "bench", "--small", "--files", "300", "--size", "512", "--rounds", "2", "--csv", csvPath, "--work", t.TempDir())
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
@@ -157,13 +159,19 @@ func TestBenchSmallBesideTar(t *testing.T) {
 	vault, tar := fmt.Sprintf("zstd c8 j%d w2/", runtime.NumCPU()), "tar+zstd c3 j2/"
 	want := strings.Join([]string{vault + "create", tar + "create", vault + "ls", tar + "ls", vault + "ls -l", tar + "ls -l",
 		vault + "cat", tar + "cat", vault + "verify", vault + "unpack", tar + "unpack"}, ",")
+	want += "," + want // two rounds, then the in-memory bound twice
+	bound := fmt.Sprintf("zstd c8 j%d/compress-in-memory", runtime.NumCPU())
+	want += "," + bound + "," + bound
 	if strings.Join(got, ",") != want {
 		t.Errorf("rows\n%s\nwant\n%s", strings.Join(got, ","), want)
 	}
-	for _, s := range []string{"time ratio", "RSS ratio", "ls -l"} {
+	for _, s := range []string{"time ratio", "RSS ratio", "ls -l", " 2/2", "compress-in-memory"} {
 		if !strings.Contains(r.stdout, s) {
 			t.Errorf("no %q in the output:\n%s", s, r.stdout)
 		}
+	}
+	if !strings.Contains(r.stderr, "reading the 300 source files once") {
+		t.Errorf("no warm-up line:\n%s", r.stderr)
 	}
 }
 
@@ -181,7 +189,37 @@ func TestBenchSmallWithoutTar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(b), "\n"); n != 7 || strings.Contains(string(b), "tar+zstd") || strings.Contains(r.stdout, "time ratio") {
+	if n := strings.Count(string(b), "\n"); n != 8 || strings.Contains(string(b), "tar+zstd") || strings.Contains(r.stdout, "time ratio") {
 		t.Errorf("%d CSV lines:\n%s\n%s", n, b, r.stdout)
+	}
+}
+
+// TestBenchSmallDir: --small --dir runs the many-files jobs on a directory
+// of the user's, counting its files.
+func TestBenchSmallDir(t *testing.T) {
+	t.Parallel()
+	src := t.TempDir()
+	for i := range 20 {
+		if err := os.WriteFile(filepath.Join(src, fmt.Sprintf("f%02d", i)), bytes.Repeat([]byte{byte(i)}, 100+i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	csvPath := filepath.Join(t.TempDir(), "dir.csv")
+	r := runEnv(t, []string{"PATH=" + t.TempDir()}, "bench", "--small", "--dir", src, "--csv", csvPath, "--work", t.TempDir())
+	if r.code != exitOK {
+		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	b, err := os.ReadFile(csvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil || len(rows) != 8 { // header, six jobs, the in-memory bound
+		t.Fatalf("%v: CSV\n%s", err, b)
+	}
+	for _, row := range rows[1:] {
+		if want := "20"; row[5] != "cat" && row[6] != want || row[14] != "" {
+			t.Errorf("row %q: want %s files, no error", row, want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ type Result struct {
 	Wall    time.Duration // elapsed
 	PeakRSS int64         // the child's peak resident set, bytes (0 if unknown)
 	Err     string        // why the run failed; empty if it did not
+	Round   int           // which of the repeated runs (bench --small --rounds), from 0
 }
 
 // MBps is source megabytes (10^6) per second.
@@ -87,7 +89,7 @@ func orDash(v float64, format string) string {
 
 // csvHeader names WriteCSV's columns; sizes in bytes, times in seconds.
 var csvHeader = []string{"setting", "codec", "clevel", "jobs", "writers", "op", "files", "bytes",
-	"stored_bytes", "seconds", "mb_per_s", "files_per_s", "ratio", "peak_rss_bytes", "error"}
+	"stored_bytes", "seconds", "mb_per_s", "files_per_s", "ratio", "peak_rss_bytes", "error", "round"}
 
 // WriteCSV writes results as CSV with a header row.
 func WriteCSV(w io.Writer, rs []Result) error {
@@ -101,7 +103,7 @@ func WriteCSV(w io.Writer, rs []Result) error {
 		row := []string{s.String(), s.Codec, strconv.Itoa(s.Level), strconv.Itoa(s.Jobs), strconv.Itoa(s.Writers),
 			r.Op, strconv.Itoa(r.Files), strconv.FormatInt(r.Bytes, 10), strconv.FormatInt(r.Stored, 10),
 			f(r.Wall.Seconds(), 3), f(r.MBps(), 1), f(r.FilesPerSec(), 1), f(r.Ratio(), 4),
-			strconv.FormatInt(r.PeakRSS, 10), r.Err}
+			strconv.FormatInt(r.PeakRSS, 10), r.Err, strconv.Itoa(r.Round)}
 		if err := cw.Write(row); err != nil {
 			return err
 		}
@@ -110,19 +112,25 @@ func WriteCSV(w io.Writer, rs []Result) error {
 	return cw.Error()
 }
 
-// WriteVersus prints, per op, hdf5vault's run (any setting but
-// TarSetting) beside tar's: seconds, files/s and peak RSS of each, and
-// the hdf5vault/tar ratios of time and peak RSS. Ops without a successful
-// run on both sides show "-" for what is missing.
+// WriteVersus prints, per op, hdf5vault's runs (any setting but
+// TarSetting) beside tar's: the median seconds, files/s and peak RSS of
+// each side's successful runs, the hdf5vault/tar ratios of those medians
+// and how many runs each median is of. Ops without a successful run on
+// both sides show "-" for what is missing.
 func WriteVersus(w io.Writer, rs []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\thdf5vault s\tfiles/s\tRSS MiB\ttar+zstd s\tfiles/s\tRSS MiB\ttime ratio\tRSS ratio\t")
+	fmt.Fprintln(tw, "op\thdf5vault s\tfiles/s\tRSS MiB\ttar+zstd s\tfiles/s\tRSS MiB\ttime ratio\tRSS ratio\truns\t")
 	for _, op := range versusOps(rs) {
-		v, t := find(rs, op, false), find(rs, op, true)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", op,
+		v, nv := median(rs, op, false)
+		t, nt := median(rs, op, true)
+		runs := strconv.Itoa(nv)
+		if nt > 0 {
+			runs += "/" + strconv.Itoa(nt)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", op,
 			seconds(v), orDash(v.FilesPerSec(), "%.0f"), orDash(mib(v.PeakRSS), "%.0f"),
 			seconds(t), orDash(t.FilesPerSec(), "%.0f"), orDash(mib(t.PeakRSS), "%.0f"),
-			orDash(ratioOf(v.Wall.Seconds(), t.Wall.Seconds()), "%.2f"), orDash(ratioOf(mib(v.PeakRSS), mib(t.PeakRSS)), "%.2f"))
+			orDash(ratioOf(v.Wall.Seconds(), t.Wall.Seconds()), "%.2f"), orDash(ratioOf(mib(v.PeakRSS), mib(t.PeakRSS)), "%.2f"), runs)
 	}
 	return tw.Flush()
 }
@@ -138,14 +146,26 @@ func versusOps(rs []Result) []string {
 	return ops
 }
 
-// find returns the successful run of op on one side, or a zero Result.
-func find(rs []Result, op string, tar bool) Result {
+// median returns op's successful runs on one side folded into one Result
+// with the median wall time and the median peak RSS (the lower middle of
+// an even count), and how many runs there were; a zero Result if none.
+func median(rs []Result, op string, tar bool) (Result, int) {
+	var ok []Result
 	for _, r := range rs {
 		if r.Op == op && (r.Setting == TarSetting) == tar && r.Err == "" {
-			return r
+			ok = append(ok, r)
 		}
 	}
-	return Result{}
+	if len(ok) == 0 {
+		return Result{}, 0
+	}
+	mid := (len(ok) - 1) / 2
+	slices.SortFunc(ok, func(a, b Result) int { return cmp.Compare(a.PeakRSS, b.PeakRSS) })
+	rss := ok[mid].PeakRSS
+	slices.SortFunc(ok, func(a, b Result) int { return cmp.Compare(a.Wall, b.Wall) })
+	m := ok[mid]
+	m.PeakRSS = rss
+	return m, len(ok)
 }
 
 func seconds(r Result) string { return orDash(r.Wall.Seconds(), "%.2f") }

@@ -15,7 +15,7 @@ func TestScaleRunsEachJobBesideTar(t *testing.T) {
 	}
 	r, log := fakeRunner(t)
 	var seen []Result
-	rs, err := r.Scale(context.Background(), Setting{"zstd", 8, 2, 2}, true, func(res Result) { seen = append(seen, res) })
+	rs, err := r.Scale(context.Background(), Setting{"zstd", 8, 2, 2}, true, 1, func(res Result) { seen = append(seen, res) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,8 +61,8 @@ func TestWriteVersus(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 3 || strings.Join(strings.Fields(lines[1]), " ") != "ls 2.00 50 40 1.00 100 8 2.00 5.00" ||
-		strings.Join(strings.Fields(lines[2]), " ") != "verify 1.00 100 40 - - - - -" {
+	if len(lines) != 3 || strings.Join(strings.Fields(lines[1]), " ") != "ls 2.00 50 40 1.00 100 8 2.00 5.00 1/1" ||
+		strings.Join(strings.Fields(lines[2]), " ") != "verify 1.00 100 40 - - - - - 1" {
 		t.Errorf("table:\n%s", b.String())
 	}
 }
@@ -71,10 +71,59 @@ func TestScaleStopsWhenCancelled(t *testing.T) {
 	r, log := fakeRunner(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := r.Scale(ctx, Setting{"zstd", 8, 1, 2}, false, func(Result) {}); err != context.Canceled {
+	if _, err := r.Scale(ctx, Setting{"zstd", 8, 1, 2}, false, 1, func(Result) {}); err != context.Canceled {
 		t.Errorf("Scale after cancel: %v", err)
 	}
 	if b, _ := os.ReadFile(log); len(b) != 0 {
 		t.Errorf("commands ran after cancel:\n%s", b)
+	}
+}
+
+// TestScaleRounds: every round runs every job on archives of its own, and
+// each result says which round it is.
+func TestScaleRounds(t *testing.T) {
+	r, _ := fakeRunner(t)
+	rs, err := r.Scale(context.Background(), Setting{"zstd", 8, 2, 2}, false, 3, func(Result) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without tar: create, ls, ls -l, cat, verify, unpack per round.
+	if len(rs) != 18 {
+		t.Fatalf("%d results, want 18: %+v", len(rs), rs)
+	}
+	for i, res := range rs {
+		if res.Round != i/6 || res.Op != rs[i%6].Op {
+			t.Errorf("result %d: round %d op %s", i, res.Round, res.Op)
+		}
+		if res.Op == OpUnpack && res.Err != "" {
+			t.Errorf("round %d unpack: %s", res.Round, res.Err)
+		}
+	}
+	if left, _ := os.ReadDir(r.Work); len(left) != 0 {
+		t.Errorf("work directory not cleaned: %v", left)
+	}
+}
+
+// TestWriteVersusMedians: with several runs a side, the table gives the
+// median time and peak RSS of the successful ones, failed runs left out.
+func TestWriteVersusMedians(t *testing.T) {
+	v := Setting{"zstd", 8, 2, 2}
+	rs := []Result{
+		{Setting: v, Op: OpCreate, Files: 100, Wall: 9e9, PeakRSS: 30 << 20},
+		{Setting: TarSetting, Op: OpCreate, Files: 100, Wall: 1e9, PeakRSS: 8 << 20},
+		{Setting: v, Op: OpCreate, Files: 100, Wall: 2e9, PeakRSS: 50 << 20, Round: 1},
+		{Setting: TarSetting, Op: OpCreate, Files: 100, Wall: 3e9, PeakRSS: 9 << 20, Round: 1},
+		{Setting: v, Op: OpCreate, Files: 100, Wall: 4e9, PeakRSS: 40 << 20, Round: 2},
+		{Setting: TarSetting, Op: OpCreate, Files: 100, Wall: 2e9, PeakRSS: 7 << 20, Round: 2, Err: "failed"},
+	}
+	var b strings.Builder
+	if err := WriteVersus(&b, rs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	// hdf5vault: median of 2, 4, 9 s and of 30, 40, 50 MiB; tar: the lower
+	// middle of its two successful runs, 1 s and 8 MiB.
+	if len(lines) != 2 || strings.Join(strings.Fields(lines[1]), " ") != "create 4.00 25 40 1.00 100 8 4.00 5.00 3/2" {
+		t.Errorf("table:\n%s", b.String())
 	}
 }

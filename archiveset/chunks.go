@@ -7,7 +7,8 @@ package archiveset
 // front instead of being found after other files were written. The reads
 // are small and positioned (one of up to chunkPrefix bytes per part, which
 // covers a small file's whole chunk, plus a few bytes per stream beyond
-// it), spread over the same workers as the restore.
+// it; small chunks of neighbouring files through one window read, as the
+// restore reads them), spread over the same workers as the restore.
 
 import (
 	"context"
@@ -82,6 +83,10 @@ func (r *fileReader) checkChunk(p *Part) error {
 	var err error
 	if p.At < 0 { // no fixed offset: the whole payload, through the container
 		r.payload, err = m.R.ReadPayload(p.Dataset, r.payload[:0])
+	} else if b, ok := r.fromWindow(m, p); ok {
+		// A small chunk shares one read with its neighbours; copied, since
+		// parseBlocks may read more into r.payload.
+		r.payload = append(r.payload[:0], b[:min(p.Stored, chunkPrefix)]...)
 	} else {
 		r.payload, err = m.R.PayloadAt(p.At, min(p.Stored, chunkPrefix), r.payload[:0])
 	}

@@ -5,35 +5,57 @@ import (
 	"sync"
 )
 
-// maxDirRoots bounds the directories dirRoots keeps open (one descriptor
+// maxDirRoots bounds the directories dirRoots keeps open (two descriptors
 // each): files come in index order, grouped by directory, so a worker
 // needs one at a time and idle ones can go.
 const maxDirRoots = 64
 
 // dirRoots holds open roots of the unpack target's directories. os.Root
 // walks every component of a path for each call, and restoring a file
-// takes five calls (create, chtimes, link, remove, and the directory's
-// check): looked up once here, each is one call on a name in its
-// directory.
+// takes several calls on names in its directory: looked up once here,
+// each is one call on a name in its directory.
 type dirRoots struct {
-	top *os.Root
+	top *dirRoot
 	mu  sync.Mutex
 	m   map[string]*dirRoot
 }
 
+// dirRoot is one directory of the target: its root, and the directory
+// itself opened through it, whose descriptor the restore's system calls
+// take with a single-component name (so they stay confined to it).
 type dirRoot struct {
 	*os.Root
+	dir    *os.File
+	fd     int
+	acl    bool // the directory has a default ACL, or whether it has one is not known
 	refs   int
 	cached bool
 }
 
-func newDirRoots(top *os.Root) *dirRoots {
-	return &dirRoots{top: top, m: map[string]*dirRoot{}}
+func newDirRoots(top *os.Root) (*dirRoots, error) {
+	t, err := openDirRoot(top, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &dirRoots{top: t, m: map[string]*dirRoot{}}, nil
 }
 
-// get returns the root of dir (relative to the top, "." for the top) and
-// the function that hands it back.
-func (d *dirRoots) get(dir string) (*os.Root, func(), error) {
+// openDirRoot opens the directory of r (whose owner closes r unless
+// owned is r itself) for its descriptor.
+func openDirRoot(r, owned *os.Root) (*dirRoot, error) {
+	dir, err := r.Open(".")
+	if err != nil {
+		if owned != nil {
+			owned.Close()
+		}
+		return nil, err
+	}
+	return &dirRoot{Root: r, dir: dir, fd: int(dir.Fd()), acl: defaultACL(dir)}, nil
+}
+
+// get returns dir's root (relative to the top, "." for the top) and the
+// function that hands it back.
+func (d *dirRoots) get(dir string) (*dirRoot, func(), error) {
 	if dir == "." || dir == "" {
 		return d.top, func() {}, nil
 	}
@@ -48,13 +70,16 @@ func (d *dirRoots) get(dir string) (*os.Root, func(), error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		e = &dirRoot{Root: r, cached: len(d.m) < maxDirRoots}
+		if e, err = openDirRoot(r, r); err != nil {
+			return nil, nil, err
+		}
+		e.cached = len(d.m) < maxDirRoots
 		if e.cached {
 			d.m[dir] = e
 		}
 	}
 	e.refs++
-	return e.Root, func() { d.release(e) }, nil
+	return e, func() { d.release(e) }, nil
 }
 
 func (d *dirRoots) release(e *dirRoot) {
@@ -62,23 +87,30 @@ func (d *dirRoots) release(e *dirRoot) {
 	defer d.mu.Unlock()
 	e.refs--
 	if !e.cached && e.refs == 0 {
-		e.Close()
+		e.close()
 	}
+}
+
+func (e *dirRoot) close() {
+	e.dir.Close()
+	e.Root.Close()
 }
 
 // dropIdle closes the roots no worker holds.
 func (d *dirRoots) dropIdle() {
 	for k, e := range d.m {
 		if e.refs == 0 {
-			e.Close()
+			e.close()
 			delete(d.m, k)
 		}
 	}
 }
 
-// close closes every cached root; no worker may hold one.
+// close closes every cached root and the top's directory (not the top's
+// root: its opener closes it); no worker may hold one.
 func (d *dirRoots) close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.dropIdle()
+	d.top.dir.Close()
 }

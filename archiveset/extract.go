@@ -12,8 +12,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/hdf5vault/hdf5vault/archive"
 	"github.com/hdf5vault/hdf5vault/setwriter"
@@ -65,8 +63,9 @@ func (s *Set) Unpack(ctx context.Context, dest string, workers int) (UnpackStats
 // KeepGoing: the damaged files only) and any existing file (with
 // SkipExisting: compares it instead) before writing anything. Each file is
 // written under a temporary name, checked against the recorded size and
-// checksum, given its recorded mode and mtime, and only then linked to its
-// real name; on error or cancellation the temporary files are removed.
+// checksum, given its recorded mode and mtime, and only then given its
+// real name, never replacing a file; on error or cancellation the
+// temporary files are removed.
 func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (UnpackStats, error) {
 	st := UnpackStats{Dir: filepath.Join(dest, s.Stem)}
 	if err := s.LayoutError(); err != nil && (!o.KeepGoing || !errors.Is(err, archive.ErrDamaged)) {
@@ -102,8 +101,12 @@ func (s *Set) UnpackWith(ctx context.Context, dest string, o UnpackOptions) (Unp
 	if err := s.makeDirs(ctx, root, st.Dir); err != nil {
 		return st, err
 	}
-	u := &unpacker{s: s, root: root, dirs: newDirRoots(root), dir: st.Dir, token: tempfile.Token(), exists: existing, found: findingsOf(ctx)}
-	defer u.dirs.close()
+	dirs, err := newDirRoots(root)
+	if err != nil {
+		return st, err
+	}
+	defer dirs.close()
+	u := &unpacker{s: s, root: root, dirs: dirs, dir: st.Dir, token: tempfile.Token(), exists: existing, found: findingsOf(ctx)}
 	err = s.parallelFiles(ctx, o.Workers, func(ctx context.Context, r *fileReader, f *File) error {
 		err := bad[f.Path]
 		if err == nil {
@@ -171,30 +174,30 @@ func (u *unpacker) restore(ctx context.Context, r *fileReader, f *File) error {
 // file restores f through a temporary name, in its directory.
 func (u *unpacker) file(ctx context.Context, r *fileReader, f *File) (err error) {
 	final := filepath.FromSlash(f.Path)
+	full := filepath.Join(u.dir, final)
 	dir, name := filepath.Split(final)
 	tmp := filepath.Base(archive.UnpackTempName(final, u.token, u.seq.Add(1)))
 	d, release, err := u.dirs.get(filepath.Clean(dir))
 	if err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)
+		return fmt.Errorf("%s: %w", full, err)
 	}
 	defer release()
-	out, err := d.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o666)
+	out, err := create(d, tmp, full, f)
 	if err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)
+		return fmt.Errorf("%s: %w", full, err)
 	}
 	defer func() {
 		if err != nil {
-			out.Close()
-			d.Remove(tmp)
+			out.abort()
 		}
 	}()
 	if err = r.copyTo(ctx, f, out); err != nil {
 		return err
 	}
-	if err := finish(d, out, f, tmp); err != nil {
-		return fmt.Errorf("%s: %w", filepath.Join(u.dir, final), err)
+	if err = out.finish(); err != nil {
+		return fmt.Errorf("%s: %w", full, err)
 	}
-	if err := publish(d, tmp, name, filepath.Join(u.dir, final)); err != nil {
+	if err = publish(d, tmp, name, full); err != nil {
 		return err
 	}
 	u.files.Add(1)
@@ -204,40 +207,33 @@ func (u *unpacker) file(ctx context.Context, r *fileReader, f *File) (err error)
 	return nil
 }
 
-// finish sets the recorded mode and mtime and closes the file.
-func finish(d *os.Root, out *os.File, f *File, tmp string) error {
-	if f.Mode != nil {
-		// Permission bits only: a setuid bit from an archive is not restored.
-		if err := out.Chmod(fs.FileMode(*f.Mode & 0o777)); err != nil {
-			return err
-		}
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	if f.MtimeNs != nil {
-		return d.Chtimes(tmp, time.Time{}, time.Unix(0, *f.MtimeNs))
-	}
-	return nil
+// perm is the permission bits f is restored with: a setuid bit from an
+// archive is not restored.
+func perm(f *File) fs.FileMode {
+	return fs.FileMode(*f.Mode & 0o777)
 }
 
-// publish gives the finished temporary file in d its real name (full,
+// linkPublish gives the finished temporary file in d its real name (full,
 // for messages) without ever replacing an existing file: link(2) fails if
-// the name exists.
-func publish(d *os.Root, tmp, name, full string) error {
+// the name exists; where there are no hard links, it checks, then renames.
+func linkPublish(d *os.Root, tmp, name, full string) error {
 	err := d.Link(tmp, name)
 	if err == nil {
 		return d.Remove(tmp)
 	}
 	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s appeared during unpack: refusing to overwrite", full)
+		return appeared(full)
 	}
 	// No hard links here (some file systems): check, then rename.
 	if _, lerr := d.Lstat(name); lerr == nil {
-		return fmt.Errorf("%s appeared during unpack: refusing to overwrite", full)
+		return appeared(full)
 	}
 	if err := d.Rename(tmp, name); err != nil {
 		return fmt.Errorf("%s: %w", full, err)
 	}
 	return nil
+}
+
+func appeared(full string) error {
+	return fmt.Errorf("%s appeared during unpack: refusing to overwrite", full)
 }

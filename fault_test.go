@@ -511,6 +511,62 @@ func TestFaultSourceChanges(t *testing.T) {
 		cleanRun(t, src, out, "grow")
 	})
 
+	// strace stops create right after the walk's lstat of the field (a
+	// signal injected at a system call stops the process as the call
+	// returns); meanwhile the field is replaced by a symlink to a file of
+	// the same size outside the tree.
+	// The walk saw a regular file and does not follow symlinks, so the run
+	// must refuse it rather than store the other file's bytes under its name.
+	t.Run("now a symlink", func(t *testing.T) {
+		strace := needStrace(t)
+		before := treeState(t, src)
+		p := filepath.Join(src, field)
+		saved, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := filepath.Join(t.TempDir(), "other")
+		if err := os.WriteFile(other, bytes.Repeat([]byte{0x55}, len(saved)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		log := filepath.Join(t.TempDir(), "strace.log")
+		cmd := exec.Command(strace, "-f", "-qq", "-o", log, "-P", p, "-e", "trace=newfstatat",
+			"-e", "inject=newfstatat:signal=SIGSTOP:when=1",
+			readBin, "create", "-q", "-w", "2", src, filepath.Join(out, "link"))
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitFor(log, "stopped by SIGSTOP", 60*time.Second) {
+			cmd.Process.Kill()
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			cmd.Wait()
+			t.Fatalf("create never stopped at its lstat of %s\n%s", field, errb.String())
+		}
+		err = os.Remove(p)
+		if err == nil {
+			err = os.Symlink(other, p)
+		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code := exitOf(cmd.Wait()); code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+		}
+		if msg := errb.String(); !strings.Contains(msg, field+": no longer a regular file (now a symlink)") {
+			t.Errorf("the message does not name %s and that it is now a symlink:\n%s", field, msg)
+		}
+		noArchive(t, out, "link", true)
+		os.Remove(p)
+		os.WriteFile(p, saved, 0o644)
+		sameState(t, before, treeState(t, src), field, "Plate1/A10")
+		cleanRun(t, src, out, "link")
+	})
+
 	// Fields of 1.5 MiB are mapped, not read. Truncating every field under
 	// the run hits the one being compressed (a fault on its mapping, or its
 	// size after the read) and the ones not yet opened (size changed since

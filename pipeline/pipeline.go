@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"runtime"
 	"runtime/debug"
 
@@ -45,8 +44,11 @@ type Config struct {
 	Deferred     bool
 
 	SkipUnreadable bool
-	Progress       Progress                        // nil: none
-	Open           func(path string) (File, error) // nil: os.Open
+	Progress       Progress // nil: none
+	// Open opens a source file; nil: the lean opener (openLean), which
+	// also refuses a file that became a symlink since the walk unless the
+	// walk follows them. Tests inject faults here.
+	Open func(path string) (File, error)
 }
 
 // File is what the reader needs of an open source file (*os.File is one).
@@ -108,9 +110,6 @@ func (c *Config) defaults() {
 	}
 	if c.Progress == nil {
 		c.Progress = NoProgress{}
-	}
-	if c.Open == nil {
-		c.Open = func(p string) (File, error) { return os.Open(p) }
 	}
 	if c.Members <= 0 {
 		c.Members = len(c.Writers)

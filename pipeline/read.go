@@ -55,7 +55,7 @@ func (r *run) skip(f *fileRec, err error) {
 // saw: same size, no growth, not modified while read. sent counts parts
 // already handed on.
 func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sent int, err error) {
-	fh, err := r.cfg.Open(r.path(f))
+	fh, err := r.open(f)
 	if err != nil {
 		return 0, err
 	}
@@ -115,6 +115,18 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 		}
 	}
 	return sent, nil
+}
+
+// open opens f with Config.Open, or else the lean way; a file to be mapped
+// needs an *os.File.
+func (r *run) open(f *fileRec) (File, error) {
+	switch {
+	case r.cfg.Open != nil:
+		return r.cfg.Open(r.path(f))
+	case r.mappable(f):
+		return openMappable(r.path(f), r.cfg.Walk.FollowSymlinks)
+	}
+	return openLean(r.path(f), r.cfg.Walk.FollowSymlinks)
 }
 
 // mappable is whether f's parts are mapped rather than read: large parts

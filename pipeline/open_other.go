@@ -1,0 +1,11 @@
+//go:build !linux
+
+package pipeline
+
+import "os"
+
+// openLean is os.Open where the lean path (open_linux.go) is not built.
+func openLean(path string, _ bool) (File, error) { return os.Open(path) }
+
+// openMappable is os.Open: nothing is mapped on this platform.
+func openMappable(path string, _ bool) (File, error) { return os.Open(path) }

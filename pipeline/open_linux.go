@@ -149,3 +149,7 @@ func (s *statInfo) Mode() fs.FileMode {
 	}
 	return m
 }
+
+// leanStamps: the stat Go gives has the inode change time and identity that
+// sameStamp compares (sysStamp), so the walk's stat can stand for a fresh one.
+const leanStamps = true

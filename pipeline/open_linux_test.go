@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/hdf5vault/hdf5vault/archive"
+	"github.com/hdf5vault/hdf5vault/walker"
 )
 
 // TestOpenLeanStatLikeOS: the lean file's stat is what os.File.Stat says
@@ -162,4 +166,77 @@ func appendTo(p, s string) error {
 		err = cerr
 	}
 	return err
+}
+
+// TestRunSmallFileChangedSinceWalk: a small file is read the short way,
+// with the walk's stat standing for the one taken after opening. A file
+// changed between the walk and the read is read again the long way, so
+// the outcome is what it was before the short way: a size change fails
+// the run saying so, a file rewritten (or touched) before it is opened is
+// stored as it is then, with that file's checksum, time and mode; a file
+// that became a symlink or vanished fails the run naming it.
+func TestRunSmallFileChangedSinceWalk(t *testing.T) {
+	old := []byte("1234")
+	for _, tc := range []struct {
+		name, want string // want: the error; "" for a run that succeeds
+		stored     []byte
+		change     func(t *testing.T, p string)
+	}{
+		{"unchanged", "", old, func(*testing.T, string) {}},
+		{"grown", "size changed from 4 to 8 bytes since the walk", nil, func(t *testing.T, p string) {
+			must(t, appendTo(p, "more"))
+		}},
+		{"rewritten, time put back", "", []byte("4321"), func(t *testing.T, p string) {
+			fi, err := os.Stat(p)
+			must(t, err)
+			must(t, os.WriteFile(p, []byte("4321"), 0o640))
+			must(t, os.Chtimes(p, fi.ModTime(), fi.ModTime()))
+		}},
+		{"touched", "", old, func(t *testing.T, p string) {
+			must(t, os.Chtimes(p, time.Unix(1e9, 0), time.Unix(1e9, 0)))
+		}},
+		{"now a symlink", "no longer a regular file (now a symlink)", nil, func(t *testing.T, p string) {
+			other := filepath.Join(t.TempDir(), "other")
+			must(t, os.WriteFile(other, []byte("5678"), 0o640))
+			must(t, os.Remove(p))
+			must(t, os.Symlink(other, p))
+		}},
+		{"vanished", "no such file", nil, func(t *testing.T, p string) { must(t, os.Remove(p)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := writeTree(t, map[string][]byte{"f": old})
+			ws, fw := fakes(1)
+			cfg := baseConfig(src, ws)
+			// Select runs in the walk after its stat of the file.
+			cfg.Select = func(e walker.Entry) bool {
+				tc.change(t, filepath.Join(src, e.Rel))
+				return true
+			}
+			res, err := Run(t.Context(), cfg)
+			if tc.want != "" {
+				if err == nil || !containsAll(err.Error(), filepath.Join(src, "f"), tc.want) {
+					t.Fatalf("err = %v, want %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkStored(t, map[string][]byte{"f": tc.stored}, fw, res, 1000)
+			fi, err := os.Stat(filepath.Join(src, "f"))
+			must(t, err)
+			ix, err := archive.ParseIndex([]byte(fw[0].root.Info), 1)
+			must(t, err)
+			if e := checkSideIndex(t, fw, ix, 1000)["f"]; e.MtimeNs != fi.ModTime().UnixNano() {
+				t.Errorf("stored time %d, the file's %d", e.MtimeNs, fi.ModTime().UnixNano())
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

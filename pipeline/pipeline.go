@@ -145,7 +145,7 @@ func (r *run) store(ctx context.Context) error {
 
 	// entries: the walk runs ahead of the readers by at most this many small
 	// structs, enough to hide a slow directory listing; never the whole tree.
-	entries := make(chan *fileRec, 1024)
+	entries := make(chan walked, 1024)
 	// parts: each item already holds reserved pool buffers, so the capacity
 	// adds no memory beyond the budget; one per compressor keeps them busy.
 	parts := make(chan *part, r.cfg.Jobs)
@@ -208,15 +208,23 @@ func (r *run) drain(parts chan *part, toWriter []chan *part) {
 	}
 }
 
+// walked is a file on its way from the walk to a reader: its record and
+// what the walk's stat said of it (only while in flight: the records of a
+// million files must stay small).
+type walked struct {
+	f    *fileRec
+	seen fs.FileInfo
+}
+
 // walk streams the tree into entries, each file as one record.
-func (r *run) walk(ctx context.Context, entries chan<- *fileRec) error {
+func (r *run) walk(ctx context.Context, entries chan<- walked) error {
 	st, err := walker.Walk(ctx, r.cfg.Source, r.cfg.Walk, func(e walker.Entry) error {
 		if !r.cfg.Select(e) {
 			return nil
 		}
 		f := r.files.add(e, r.cfg.ChunkSize)
 		select {
-		case entries <- f:
+		case entries <- walked{f, e.Info}:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()

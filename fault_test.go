@@ -204,6 +204,47 @@ func exitOf(err error) int {
 	return 0
 }
 
+// stopCreateAt starts create -q with args under strace, which stops it
+// right after its first call of syscall on path p (a signal injected at a
+// call stops the process as the call returns), and waits until it is
+// stopped; resumeStopped resumes it.
+func stopCreateAt(t *testing.T, p, call string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	strace := needStrace(t)
+	log := filepath.Join(t.TempDir(), "strace.log")
+	cmd := exec.Command(strace, append([]string{"-f", "-qq", "-o", log, "-P", p, "-e", "trace=" + call,
+		"-e", "inject=" + call + ":signal=SIGSTOP:when=1", readBin, "create", "-q"}, args...)...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(log, "stopped by SIGSTOP", 60*time.Second) {
+		cmd.Process.Kill()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		cmd.Wait()
+		t.Fatalf("create never stopped at its %s of %s\n%s", call, p, errb.String())
+	}
+	return cmd, &errb
+}
+
+// resumeStopped resumes a create stopped by stopCreateAt until it exits and
+// returns its exit code. strace counts calls per thread, so a later call
+// on another thread may stop it again: it is resumed until it is done.
+func resumeStopped(cmd *exec.Cmd) int {
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT)
+		select {
+		case err := <-done:
+			return exitOf(err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // TestFaultKilledCreate: SIGKILL leaves only temporary files, which the next
 // create removes and reports; SIGTERM and SIGHUP exit 130 and leave nothing.
 func TestFaultKilledCreate(t *testing.T) {
@@ -461,12 +502,12 @@ func TestFaultSourceChanges(t *testing.T) {
 		cleanRun(t, src, out, "del")
 	})
 
-	// strace stops create right after the reader's first fstat of the field
-	// (the stamp it compares against); the field grows while create is
-	// stopped, then create goes on: the only possible outcome is that it
-	// finds the file grew while being read.
+	// strace stops create right after the reader's first read of the field
+	// (its bytes, before the read that must find the end and the stat
+	// compared with the walk's); the field grows while create is stopped,
+	// then create goes on: the only possible outcome is that it finds the
+	// file grew.
 	t.Run("growing", func(t *testing.T) {
-		strace := needStrace(t)
 		before := treeState(t, src)
 		p := filepath.Join(src, field)
 		saved, err := os.ReadFile(p)
@@ -474,41 +515,71 @@ func TestFaultSourceChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := t.TempDir()
-		log := filepath.Join(t.TempDir(), "strace.log")
-		cmd := exec.Command(strace, "-f", "-qq", "-o", log, "-P", p, "-e", "trace=fstat",
-			"-e", "inject=fstat:signal=SIGSTOP:when=1",
-			readBin, "create", "-q", "-w", "2", src, filepath.Join(out, "grow"))
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // SIGCONT reaches create through its group
-		var errb bytes.Buffer
-		cmd.Stderr = &errb
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if !waitFor(log, "stopped by SIGSTOP", 60*time.Second) {
-			cmd.Process.Kill()
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			cmd.Wait()
-			t.Fatalf("create never stopped at its fstat of %s\n%s", field, errb.String())
-		}
+		cmd, errb := stopCreateAt(t, p, "read", "-w", "2", src, filepath.Join(out, "grow"))
 		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
 		if err == nil {
 			_, err = f.Write(bytes.Repeat([]byte{0x55}, 4096))
 			f.Close()
 		}
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT)
+		code := resumeStopped(cmd)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if code := exitOf(cmd.Wait()); code != 1 {
+		if code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
 		}
-		if msg := errb.String(); !strings.Contains(msg, field+": file grew while being read") {
-			t.Errorf("the message does not name %s and that it grew while read:\n%s", field, msg)
+		// A small file is checked against the walk's stat, not one taken
+		// after opening it, so its reader cannot tell growth while it read
+		// from growth since the walk: it reads the file again, and then
+		// says the latter.
+		grew := fmt.Sprintf("%s: size changed from %d to %d bytes since the walk", field, len(saved), len(saved)+4096)
+		if msg := errb.String(); !strings.Contains(msg, field+": file grew while being read") && !strings.Contains(msg, grew) {
+			t.Errorf("the message does not name %s and that it grew:\n%s", field, msg)
 		}
 		noArchive(t, out, "grow", true)
 		sameState(t, before, treeState(t, src), field)
 		os.WriteFile(p, saved, 0o644)
 		cleanRun(t, src, out, "grow")
+	})
+
+	// strace stops create right after the walk's lstat of the field (a
+	// signal injected at a system call stops the process as the call
+	// returns); meanwhile the field is replaced by a symlink to a file of
+	// the same size outside the tree.
+	// The walk saw a regular file and does not follow symlinks, so the run
+	// must refuse it rather than store the other file's bytes under its name.
+	t.Run("now a symlink", func(t *testing.T) {
+		before := treeState(t, src)
+		p := filepath.Join(src, field)
+		saved, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		other := filepath.Join(t.TempDir(), "other")
+		if err := os.WriteFile(other, bytes.Repeat([]byte{0x55}, len(saved)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := t.TempDir()
+		cmd, errb := stopCreateAt(t, p, "newfstatat", "-w", "2", src, filepath.Join(out, "link"))
+		err = os.Remove(p)
+		if err == nil {
+			err = os.Symlink(other, p)
+		}
+		code := resumeStopped(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+		}
+		if msg := errb.String(); !strings.Contains(msg, field+": no longer a regular file (now a symlink)") {
+			t.Errorf("the message does not name %s and that it is now a symlink:\n%s", field, msg)
+		}
+		noArchive(t, out, "link", true)
+		os.Remove(p)
+		os.WriteFile(p, saved, 0o644)
+		sameState(t, before, treeState(t, src), field, "Plate1/A10")
+		cleanRun(t, src, out, "link")
 	})
 
 	// Fields of 1.5 MiB are mapped, not read. Truncating every field under

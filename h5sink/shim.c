@@ -149,11 +149,14 @@ static hid_t vlen_utf8(char *err) {
 	return t;
 }
 
-static int put_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, hid_t space, const void *val, char *err) {
-	// A reopened file (seal) may hold the attribute already: replace it.
-	htri_t there = H5Aexists(loc, name);
-	if (there < 0) { seterr(err, "H5Aexists"); return -1; }
-	if (there > 0 && H5Adelete(loc, name) < 0) { seterr(err, "H5Adelete"); return -1; }
+// put_attr writes attribute name of loc. A reopened file (seal) may hold
+// the attribute already: unless loc was just created (fresh), it is replaced.
+static int put_attr(hid_t loc, int fresh, const char *name, hid_t ftype, hid_t mtype, hid_t space, const void *val, char *err) {
+	if (!fresh) {
+		htri_t there = H5Aexists(loc, name);
+		if (there < 0) { seterr(err, "H5Aexists"); return -1; }
+		if (there > 0 && H5Adelete(loc, name) < 0) { seterr(err, "H5Adelete"); return -1; }
+	}
 	hid_t a = H5Acreate2(loc, name, ftype, space, H5P_DEFAULT, H5P_DEFAULT);
 	if (a < 0) { seterr(err, "H5Acreate2"); return -1; }
 	int rc = 0;
@@ -168,7 +171,7 @@ int hv_attr_str(hid_t loc, const char *name, const char *val, char *err) {
 	hid_t t = -1, s = -1;
 	if ((t = vlen_utf8(err)) < 0) goto done;
 	if ((s = H5Screate(H5S_SCALAR)) < 0) { seterr(err, "H5Screate"); goto done; }
-	rc = put_attr(loc, name, t, t, s, &val, err);
+	rc = put_attr(loc, 0, name, t, t, s, &val, err);
 done:
 	closeid(s); closeid(t);
 	return rc;
@@ -178,7 +181,7 @@ int hv_attr_i64(hid_t loc, const char *name, int64_t v, char *err) {
 	QUIET();
 	hid_t s = H5Screate(H5S_SCALAR);
 	if (s < 0) { seterr(err, "H5Screate"); return -1; }
-	int rc = put_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, s, &v, err);
+	int rc = put_attr(loc, 0, name, H5T_STD_I64LE, H5T_NATIVE_INT64, s, &v, err);
 	closeid(s);
 	return rc;
 }
@@ -224,10 +227,11 @@ static int put_one(const hv_wctx *c, hid_t loc, const char *name, const void *da
 	if (data != NULL && n > 0 && H5Dwrite(d, H5T_NATIVE_SCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) {
 		seterr(err, "H5Dwrite"); goto done;
 	}
-	if (put_attr(d, "compression", c->str, c->str, c->scalar, &compression, err) < 0) goto done;
+	// d is new: its attributes need no check for old ones.
+	if (put_attr(d, 1, "compression", c->str, c->str, c->scalar, &compression, err) < 0) goto done;
 	if (nchunks > 1) {
-		if (put_attr(d, "chunk", H5T_STD_I64LE, H5T_NATIVE_INT64, c->scalar, &chunk, err) < 0) goto done;
-		if (put_attr(d, "number_of_chunks", H5T_STD_I64LE, H5T_NATIVE_INT64, c->scalar, &nchunks, err) < 0) goto done;
+		if (put_attr(d, 1, "chunk", H5T_STD_I64LE, H5T_NATIVE_INT64, c->scalar, &chunk, err) < 0) goto done;
+		if (put_attr(d, 1, "number_of_chunks", H5T_STD_I64LE, H5T_NATIVE_INT64, c->scalar, &nchunks, err) < 0) goto done;
 	}
 	haddr_t a = H5Dget_offset(d);
 	if (a != HADDR_UNDEF) *offset = (int64_t)a;

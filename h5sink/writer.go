@@ -26,6 +26,7 @@ type Writer struct {
 	groups map[string]C.hid_t // open group handles by path ("a", "a/b")
 	dirty  int64              // payload bytes written since write-back was last started
 	batch  batchArgs
+	vec    [][]byte // writeRun's scratch: the payloads of one run
 	done   bool
 }
 
@@ -155,11 +156,17 @@ func (w *Writer) writePayload(payload []byte, off int64) error {
 	if _, err := w.fd.WriteAt(payload, off); err != nil {
 		return err
 	}
-	if w.dirty += int64(len(payload)); w.dirty >= writebackEvery {
+	w.wrote(int64(len(payload)))
+	return nil
+}
+
+// wrote counts n more dirty payload bytes and starts their write-back
+// every writebackEvery bytes.
+func (w *Writer) wrote(n int64) {
+	if w.dirty += n; w.dirty >= writebackEvery {
 		startWriteback(w.fd)
 		w.dirty = 0
 	}
-	return nil
 }
 
 // PutBatch stores the payloads of batch with one library call for all their
@@ -185,11 +192,50 @@ func (w *Writer) PutBatch(batch []archive.Put) (int, error) {
 	if i, err := w.createBatch(batch); err != nil {
 		return i, &archive.PutError{File: w.path, Dataset: batch[i].Dataset, Err: err}
 	}
-	for i := range batch {
-		if err := w.writePayload(batch[i].Payload, batch[i].Offset); err != nil {
-			return i, &archive.PutError{File: w.path, Dataset: batch[i].Dataset, Err: err}
+	for i := 0; i < len(batch); {
+		j := contiguous(batch, i)
+		if k, err := w.writeRun(batch[i:j]); err != nil {
+			return i + k, &archive.PutError{File: w.path, Dataset: batch[i+k].Dataset, Err: err}
 		}
+		i = j
 	}
+	return 0, nil
+}
+
+// contiguous returns the end of the run of payloads from batch[i] on that
+// lie back to back in the file. Early allocation places the payloads of a
+// batch one after the other (metadata goes to its own blocks), so a batch
+// of small files is mostly one run: one system call instead of one a file.
+func contiguous(batch []archive.Put, i int) int {
+	j := i + 1
+	for j < len(batch) && len(batch[j].Payload) > 0 && len(batch[j-1].Payload) > 0 &&
+		batch[j].Offset == batch[j-1].Offset+int64(len(batch[j-1].Payload)) {
+		j++
+	}
+	return j
+}
+
+// writeRun writes a run of contiguous payloads; on failure it returns
+// the index of the first payload not fully written.
+func (w *Writer) writeRun(run []archive.Put) (int, error) {
+	if len(run) == 1 {
+		return 0, w.writePayload(run[0].Payload, run[0].Offset)
+	}
+	w.vec = w.vec[:0]
+	for _, p := range run {
+		w.vec = append(w.vec, p.Payload)
+	}
+	n, err := writeVec(w.fd, w.vec, run[0].Offset)
+	clear(w.vec) // no payload references kept until the next batch
+	if err != nil {
+		k := 0
+		for k < len(run)-1 && n >= int64(len(run[k].Payload)) {
+			n -= int64(len(run[k].Payload))
+			k++
+		}
+		return k, err
+	}
+	w.wrote(n)
 	return 0, nil
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"runtime"
 	"runtime/debug"
 
@@ -45,8 +44,11 @@ type Config struct {
 	Deferred     bool
 
 	SkipUnreadable bool
-	Progress       Progress                        // nil: none
-	Open           func(path string) (File, error) // nil: os.Open
+	Progress       Progress // nil: none
+	// Open opens a source file; nil: the lean opener (openLean), which
+	// also refuses a file that became a symlink since the walk unless the
+	// walk follows them. Tests inject faults here.
+	Open func(path string) (File, error)
 }
 
 // File is what the reader needs of an open source file (*os.File is one).
@@ -109,9 +111,6 @@ func (c *Config) defaults() {
 	if c.Progress == nil {
 		c.Progress = NoProgress{}
 	}
-	if c.Open == nil {
-		c.Open = func(p string) (File, error) { return os.Open(p) }
-	}
 	if c.Members <= 0 {
 		c.Members = len(c.Writers)
 	}
@@ -146,7 +145,7 @@ func (r *run) store(ctx context.Context) error {
 
 	// entries: the walk runs ahead of the readers by at most this many small
 	// structs, enough to hide a slow directory listing; never the whole tree.
-	entries := make(chan *fileRec, 1024)
+	entries := make(chan walked, 1024)
 	// parts: each item already holds reserved pool buffers, so the capacity
 	// adds no memory beyond the budget; one per compressor keeps them busy.
 	parts := make(chan *part, r.cfg.Jobs)
@@ -209,15 +208,23 @@ func (r *run) drain(parts chan *part, toWriter []chan *part) {
 	}
 }
 
+// walked is a file on its way from the walk to a reader: its record and
+// what the walk's stat said of it (only while in flight: the records of a
+// million files must stay small).
+type walked struct {
+	f    *fileRec
+	seen fs.FileInfo
+}
+
 // walk streams the tree into entries, each file as one record.
-func (r *run) walk(ctx context.Context, entries chan<- *fileRec) error {
+func (r *run) walk(ctx context.Context, entries chan<- walked) error {
 	st, err := walker.Walk(ctx, r.cfg.Source, r.cfg.Walk, func(e walker.Entry) error {
 		if !r.cfg.Select(e) {
 			return nil
 		}
 		f := r.files.add(e, r.cfg.ChunkSize)
 		select {
-		case entries <- f:
+		case entries <- walked{f, e.Info}:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()

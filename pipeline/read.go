@@ -14,9 +14,9 @@ import (
 )
 
 // read takes files from entries and sends their parts, in order, to parts.
-func (r *run) read(ctx context.Context, entries <-chan *fileRec, parts chan<- *part) error {
+func (r *run) read(ctx context.Context, entries <-chan walked, parts chan<- *part) error {
 	for {
-		var f *fileRec
+		var w walked
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -24,9 +24,10 @@ func (r *run) read(ctx context.Context, entries <-chan *fileRec, parts chan<- *p
 			if !ok {
 				return nil
 			}
-			f = x
+			w = x
 		}
-		sent, err := r.readFile(ctx, f, parts)
+		f := w.f
+		sent, err := r.readFile(ctx, f, w.seen, parts)
 		switch {
 		case err == nil:
 		case ctx.Err() != nil:
@@ -53,9 +54,26 @@ func (r *run) skip(f *fileRec, err error) {
 // readFile reads f part by part into pool buffers (or maps the parts, see
 // mapMin), hashing as it goes, and checks that the file is the one the walk
 // saw: same size, no growth, not modified while read. sent counts parts
-// already handed on.
-func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sent int, err error) {
-	fh, err := r.cfg.Open(r.path(f))
+// already handed on. A small file is first read the short way (readSmall).
+func (r *run) readFile(ctx context.Context, f *fileRec, seen fs.FileInfo, parts chan<- *part) (sent int, err error) {
+	if r.small(f, seen) {
+		p, err := r.readSmall(ctx, f, seen)
+		switch {
+		case err == nil:
+			select {
+			case parts <- p:
+				return 1, nil
+			case <-ctx.Done():
+				r.release(p)
+				return 0, ctx.Err()
+			}
+		case !errors.Is(err, errRecheck):
+			return 0, err
+		}
+		// Changed since the walk: read it again the long way, which tells
+		// whether it changed before or while it was read.
+	}
+	fh, err := r.open(f)
 	if err != nil {
 		return 0, err
 	}
@@ -115,6 +133,63 @@ func (r *run) readFile(ctx context.Context, f *fileRec, parts chan<- *part) (sen
 		}
 	}
 	return sent, nil
+}
+
+// errRecheck is a small file that is not as the walk saw it.
+var errRecheck = errors.New("changed since the walk")
+
+// small is whether f is read the short way: one part, read (not mapped),
+// opened by the lean opener, where the walk's stat has the stamp.
+func (r *run) small(f *fileRec, seen fs.FileInfo) bool {
+	return leanStamps && seen != nil && r.cfg.Open == nil && len(f.parts) == 1 && !r.mappable(f)
+}
+
+// readSmall reads a file of one part with the fewest system calls: open,
+// read, a read that must find the end, fstat, close. The walk's stat stands
+// for the one readFile takes after opening: the file must still have the
+// stamp the walk saw (same inode, size, modification and change times),
+// which also says it is still that regular file. A file that differs is
+// errRecheck (readFile reads it again to say how it changed); a file that
+// became a symlink is refused by the opener.
+func (r *run) readSmall(ctx context.Context, f *fileRec, seen fs.FileInfo) (*part, error) {
+	fh, err := openLean(r.path(f), r.cfg.Walk.FollowSymlinks)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	p, err := r.readPart(ctx, fh, nil, f, 0)
+	if errors.Is(err, errShrank) {
+		return nil, errRecheck
+	}
+	if err != nil {
+		return nil, err
+	}
+	err = unchanged(fh, nil, seen)
+	if errors.Is(err, errShrank) || errors.Is(err, errGrew) || errors.Is(err, errModified) {
+		err = errRecheck
+	}
+	if err != nil {
+		r.release(p)
+		return nil, err
+	}
+	h := archive.NewChecksum()
+	h.Write(p.src) // read, not mapped: no fault to guard against
+	f.setChecksum(h)
+	f.mtimeNs, _ = archive.MtimeNs(seen.ModTime()) // the walk noted a clamp
+	f.mode = uint32(seen.Mode().Perm())
+	return p, nil
+}
+
+// open opens f with Config.Open, or else the lean way; a file to be mapped
+// needs an *os.File.
+func (r *run) open(f *fileRec) (File, error) {
+	switch {
+	case r.cfg.Open != nil:
+		return r.cfg.Open(r.path(f))
+	case r.mappable(f):
+		return openMappable(r.path(f), r.cfg.Walk.FollowSymlinks)
+	}
+	return openLean(r.path(f), r.cfg.Walk.FollowSymlinks)
 }
 
 // mappable is whether f's parts are mapped rather than read: large parts

@@ -25,6 +25,9 @@ type Entry struct {
 	// "x.blosc2"; "x____part0" likewise). Only such files need the writer's
 	// name check, so the check's memory stays small on huge trees.
 	MayCollide bool
+	// Info is what the walk's lstat said of the file (its stat, for a
+	// followed symlink): the reader compares it with the file after reading.
+	Info fs.FileInfo
 }
 
 // Skip is a path left out of the archive and why.
@@ -143,7 +146,7 @@ func (w *walk) dir(path, rel string, ancestors []fileID) error {
 		w.st.Files++
 		w.st.Bytes += c.info.Size()
 		if w.emit != nil {
-			if err := w.emit(Entry{Rel: c.rel, Path: c.path, Size: c.info.Size(), MayCollide: mayCollide}); err != nil {
+			if err := w.emit(Entry{Rel: c.rel, Path: c.path, Size: c.info.Size(), MayCollide: mayCollide, Info: c.info}); err != nil {
 				return err
 			}
 		}

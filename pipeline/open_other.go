@@ -1,0 +1,15 @@
+//go:build !linux
+
+package pipeline
+
+import "os"
+
+// openLean is os.Open where the lean path (open_linux.go) is not built.
+func openLean(path string, _ bool) (File, error) { return os.Open(path) }
+
+// openMappable is os.Open: nothing is mapped on this platform.
+func openMappable(path string, _ bool) (File, error) { return os.Open(path) }
+
+// leanStamps is false: without the inode change time (sysStamp) the walk's
+// stat cannot stand for a fresh one.
+const leanStamps = false

@@ -141,14 +141,7 @@ func TestBenchSmallBesideTar(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	b, err := os.ReadFile(csvPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows := readCSV(t, csvPath)
 	var got []string
 	for _, row := range rows[1:] {
 		got = append(got, row[0]+"/"+row[5])
@@ -209,17 +202,26 @@ func TestBenchSmallDir(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	b, err := os.ReadFile(csvPath)
-	if err != nil {
-		t.Fatal(err)
+	if rows := readCSV(t, csvPath); len(rows) != 8 { // header, six jobs, the in-memory bound
+		t.Fatalf("CSV rows %q", rows)
 	}
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil || len(rows) != 8 { // header, six jobs, the in-memory bound
-		t.Fatalf("%v: CSV\n%s", err, b)
-	}
-	for _, row := range rows[1:] {
+	for _, row := range readCSV(t, csvPath)[1:] {
 		if want := "20"; row[5] != "cat" && row[6] != want || row[14] != "" {
 			t.Errorf("row %q: want %s files, no error", row, want)
 		}
 	}
+}
+
+// readCSV reads bench's CSV file.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatalf("%v: CSV\n%s", err, b)
+	}
+	return rows
 }

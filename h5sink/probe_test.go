@@ -142,14 +142,18 @@ with h5py.File(sys.argv[1], "w") as f:
 }
 
 // crashingFile is the original's single.h5 with one byte changed so that
-// libhdf5 dies of SIGSEGV opening it (found by the bit-flip sweep).
+// libhdf5 dies of SIGSEGV opening it, whatever the process's layout. Byte
+// 903 is the top byte of the global heap index of the root attribute
+// __Description__'s string; 0x2d becomes 0xff00002d, and libhdf5 1.10's
+// H5HG_read indexes its object table with it unchecked, reading about
+// 100 GB past the table, where nothing is mapped.
 func crashingFile(t *testing.T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir(t), "single.h5"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b[990] ^= 0xdf
+	b[903] ^= 0xff
 	path := filepath.Join(t.TempDir(), "single.h5")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
@@ -162,17 +166,7 @@ func crashingFile(t *testing.T) string {
 func TestProbeCrashIsDamage(t *testing.T) {
 	bad := crashingFile(t)
 	withProbe(t, context.Background())
-	// The damaged byte sends libhdf5 down a wild pointer, which faults or
-	// not by the child's address-space layout (about one open in 40 under
-	// load does not): a few tries, every failure the crash, one at least.
-	var err error
-	for try := 0; try < 4; try++ {
-		var r *Reader
-		if r, err = Open(bad); err != nil {
-			break
-		}
-		r.Close()
-	}
+	_, err := Open(bad)
 	if !errors.Is(err, archive.ErrDamaged) || !strings.Contains(err.Error(), "libhdf5 crashed") || !strings.Contains(err.Error(), bad) {
 		t.Fatalf("Open of a file that crashes libhdf5: %v", err)
 	}

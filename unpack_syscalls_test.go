@@ -6,6 +6,7 @@ package main
 // costs what its calls cost.
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // modeTree writes n files of 1 KiB in 8 directories with assorted modes and
@@ -199,4 +202,41 @@ func TestUnpackModesUnderUmask(t *testing.T) {
 		}
 		sameFiles(t, src, filepath.Join(dest, "s"))
 	}
+}
+
+// Modes are restored under a default ACL on DEST, which takes bits away
+// from new files whatever the umask: with umask 000 only the ACL check
+// makes unpack set the archived mode.
+func TestUnpackModesUnderDefaultACL(t *testing.T) {
+	t.Parallel()
+	src, base := modeTree(t, 10)
+	dest := filepath.Join(t.TempDir(), "dest")
+	if err := os.Mkdir(dest, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The xattr form of the ACL u::rw-,g::r--,o::--- (version 2, then
+	// tag, permission and id per entry, in tag order).
+	acl := []byte{2, 0, 0, 0}
+	for _, e := range [][2]uint16{{0x01, 6}, {0x04, 4}, {0x20, 0}} {
+		acl = append(acl, byte(e[0]), byte(e[0]>>8), byte(e[1]), byte(e[1]>>8), 0xff, 0xff, 0xff, 0xff)
+	}
+	if err := unix.Setxattr(dest, "system.posix_acl_default", acl, 0); err != nil {
+		if errors.Is(err, unix.EOPNOTSUPP) {
+			t.Skipf("the file system under %s has no POSIX ACLs: %v", dest, err)
+		}
+		t.Fatalf("setting a default ACL on %s: %v", dest, err)
+	}
+	probe := filepath.Join(dest, "probe")
+	if err := os.WriteFile(probe, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Stat(probe); err != nil || info.Mode().Perm() != 0o640 {
+		t.Fatalf("a file created under the default ACL: %v, %v; want -rw-r-----", info.Mode(), err)
+	}
+	os.Remove(probe)
+	cmd := exec.Command("/bin/sh", "-c", `umask 000; exec "$1" unpack -q -d "$2" "$3"`, "sh", readBin, dest, base)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("unpack: %v\n%s", err, out)
+	}
+	sameFiles(t, src, filepath.Join(dest, "s"))
 }

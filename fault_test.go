@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -572,7 +573,7 @@ func TestFaultSourceChanges(t *testing.T) {
 		if code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
 		}
-		if msg := errb.String(); !strings.Contains(msg, field+": no longer a regular file (now a symlink)") {
+		if msg := errb.String(); !strings.Contains(msg, field+": no longer a regular file (it or a directory above it is now a symlink)") {
 			t.Errorf("the message does not name %s and that it is now a symlink:\n%s", field, msg)
 		}
 		noArchive(t, out, "link", true)
@@ -580,6 +581,51 @@ func TestFaultSourceChanges(t *testing.T) {
 		os.WriteFile(p, saved, 0o644)
 		sameState(t, before, treeState(t, src), field, "Plate1/A10")
 		cleanRun(t, src, out, "link")
+	})
+
+	// The same stop; meanwhile the field's well is moved away and a symlink
+	// in its place leads to a directory outside the tree holding a file of
+	// the field's name and size. The run must refuse the field rather than
+	// store the outside file's bytes under its name.
+	t.Run("under a symlink now", func(t *testing.T) {
+		before := treeState(t, src)
+		p := filepath.Join(src, field)
+		well := filepath.Dir(p)
+		other := t.TempDir() // every file of the well, same names and sizes, other bytes
+		for _, n := range listDir(t, well) {
+			fi, err := os.Stat(filepath.Join(well, n))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(other, n), bytes.Repeat([]byte{0x55}, int(fi.Size())), 0o644)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := t.TempDir()
+		cmd, errb := stopCreateAt(t, p, "newfstatat", "-w", "2", src, filepath.Join(out, "dirlink"))
+		err := os.Rename(well, well+".moved")
+		if err == nil {
+			err = os.Symlink(other, well)
+		}
+		code := resumeStopped(cmd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code != 1 {
+			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
+		}
+		// The first file of the well a reader opens after the swap is the
+		// one named; any of them is under the symlink now.
+		if msg := errb.String(); !regexp.MustCompile(`Plate1/A10/A10_f0\d_ch\d\.tif: no longer a regular file \(it or a directory above it is now a symlink\)`).MatchString(msg) {
+			t.Errorf("the message does not name a file of the well and that it is under a symlink now:\n%s", msg)
+		}
+		noArchive(t, out, "dirlink", true)
+		os.Remove(well)
+		if err := os.Rename(well+".moved", well); err != nil {
+			t.Fatal(err)
+		}
+		sameState(t, before, treeState(t, src), "Plate1/A10", "Plate1")
+		cleanRun(t, src, out, "dirlink")
 	})
 
 	// Fields of 1.5 MiB are mapped, not read. Truncating every field under

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/hdf5vault/hdf5vault/walker"
 )
 
 // openLean opens a source file for reading with the system calls the reader
@@ -18,43 +20,38 @@ import (
 // cannot be polled), fcntl to make it blocking again, and more fcntl when
 // its descriptor is asked for. On 10^5 small files those were a quarter of
 // the read path's system calls. Unless the walk follows symlinks, a file
-// that became a symlink since the walk is not followed (O_NOFOLLOW): it is
-// refused as no longer a regular file.
-func openLean(path string, follow bool) (File, error) {
-	flags := syscall.O_RDONLY | syscall.O_CLOEXEC
-	if !follow {
-		flags |= syscall.O_NOFOLLOW
+// that became a symlink since the walk, or lies under a directory that
+// did, is not followed (walker.Root): it is refused as no longer a regular
+// file.
+func openLean(root *walker.Root, rel, path string) (File, error) {
+	fd, err := root.OpenFile(rel, path, syscall.O_RDONLY)
+	if err != nil {
+		return nil, symlinkNow(err)
 	}
-	for {
-		fd, err := syscall.Open(path, flags, 0)
-		switch {
-		case err == nil:
-			return &leanFile{fd: fd, path: path}, nil
-		case err == syscall.EINTR:
-			continue
-		case err == syscall.ELOOP && !follow:
-			return nil, errSymlinkNow
-		}
-		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
-	}
+	return &leanFile{fd: fd, path: path}, nil
 }
 
-// errSymlinkNow is a file the walk saw as a regular file that is a symlink
-// when it is opened.
-var errSymlinkNow = errors.New("no longer a regular file (now a symlink)")
+// errSymlinkNow is a file the walk saw as a regular file that is a symlink,
+// or under one, when it is opened.
+var errSymlinkNow = errors.New("no longer a regular file (it or a directory above it is now a symlink)")
+
+// symlinkNow is err, or errSymlinkNow for walker.ErrSymlinkNow: the
+// message around it names the file.
+func symlinkNow(err error) error {
+	if errors.Is(err, walker.ErrSymlinkNow) {
+		return errSymlinkNow
+	}
+	return err
+}
 
 // openMappable opens a file whose parts will be mapped: mapPart needs an
-// *os.File. It refuses a file that became a symlink like openLean.
-func openMappable(path string, follow bool) (File, error) {
-	flags := os.O_RDONLY
-	if !follow {
-		flags |= syscall.O_NOFOLLOW
+// *os.File. It refuses a symlink like openLean.
+func openMappable(root *walker.Root, rel, path string) (File, error) {
+	fd, err := root.OpenFile(rel, path, syscall.O_RDONLY)
+	if err != nil {
+		return nil, symlinkNow(err)
 	}
-	f, err := os.OpenFile(path, flags, 0)
-	if errors.Is(err, syscall.ELOOP) && !follow {
-		return nil, errSymlinkNow
-	}
-	return f, err
+	return os.NewFile(uintptr(fd), path), nil
 }
 
 // leanFile is an open source file read with plain system calls (File).

@@ -26,7 +26,7 @@ func TestOpenLeanStatLikeOS(t *testing.T) {
 	if err := os.Chmod(p, 0o640|fs.ModeSetgid|fs.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
-	f, err := openLean(p, false)
+	f, err := openLean(testRoot(t, dir, false), "f", p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,38 +64,56 @@ func TestOpenLeanStatLikeOS(t *testing.T) {
 	}
 }
 
-// TestOpenLeanSymlink: a file that became a symlink since the walk is
-// refused as no longer a regular file, by both openers, unless the walk
-// follows symlinks; a missing file is the system's error, naming it.
+// TestOpenLeanSymlink: a file that became a symlink since the walk, or
+// lies under a directory that did, is refused as no longer a regular file
+// by both openers, unless the walk follows symlinks; a missing file is the
+// system's error, naming it.
 func TestOpenLeanSymlink(t *testing.T) {
 	dir := t.TempDir()
-	target := filepath.Join(dir, "target")
-	link := filepath.Join(dir, "link")
+	other := t.TempDir()
+	target := filepath.Join(other, "target")
 	os.WriteFile(target, []byte("other bytes"), 0o644)
-	if err := os.Symlink(target, link); err != nil {
+	if err := os.Symlink(target, filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
-	for name, open := range map[string]func(string, bool) (File, error){"lean": openLean, "mappable": openMappable} {
-		if f, err := open(link, false); !errors.Is(err, errSymlinkNow) {
-			if f != nil {
-				f.Close()
+	if err := os.Symlink(other, filepath.Join(dir, "dirlink")); err != nil {
+		t.Fatal(err)
+	}
+	for name, open := range map[string]func(*walker.Root, string, string) (File, error){"lean": openLean, "mappable": openMappable} {
+		for _, rel := range []string{"link", "dirlink/target"} {
+			full := filepath.Join(dir, rel)
+			if f, err := open(testRoot(t, dir, false), rel, full); !errors.Is(err, errSymlinkNow) {
+				if f != nil {
+					f.Close()
+				}
+				t.Errorf("%s: %s opened: %v", name, rel, err)
 			}
-			t.Errorf("%s: a symlink opened: %v", name, err)
-		}
-		f, err := open(link, true)
-		if err != nil {
-			t.Fatalf("%s, following: %v", name, err)
-		}
-		b, err := io.ReadAll(f)
-		f.Close()
-		if string(b) != "other bytes" || err != nil {
-			t.Errorf("%s, following: read %q, %v", name, b, err)
+			f, err := open(testRoot(t, dir, true), rel, full)
+			if err != nil {
+				t.Fatalf("%s, following %s: %v", name, rel, err)
+			}
+			b, err := io.ReadAll(f)
+			f.Close()
+			if string(b) != "other bytes" || err != nil {
+				t.Errorf("%s, following %s: read %q, %v", name, rel, b, err)
+			}
 		}
 		missing := filepath.Join(dir, "missing")
-		if _, err := open(missing, false); !errors.Is(err, fs.ErrNotExist) || !containsAll(err.Error(), missing) {
+		if _, err := open(testRoot(t, dir, false), "missing", missing); !errors.Is(err, fs.ErrNotExist) || !containsAll(err.Error(), missing) {
 			t.Errorf("%s: missing file: %v", name, err)
 		}
 	}
+}
+
+// testRoot is dir held open for the openers, closed when t ends.
+func testRoot(t *testing.T, dir string, follow bool) *walker.Root {
+	t.Helper()
+	r, err := walker.OpenRoot(dir, follow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 // TestRunLeanFileChecks: the checks readFile makes hold for files the
@@ -124,7 +142,7 @@ func TestRunLeanFileChecks(t *testing.T) {
 			ws, _ := fakes(1)
 			cfg := baseConfig(src, ws)
 			cfg.Open = func(p string) (File, error) {
-				f, err := openLean(p, false)
+				f, err := openLean(testRoot(t, src, false), "f", p)
 				if err != nil {
 					return nil, err
 				}
@@ -195,16 +213,25 @@ func TestRunSmallFileChangedSinceWalk(t *testing.T) {
 		{"touched", "", old, func(t *testing.T, p string) {
 			must(t, os.Chtimes(p, time.Unix(1e9, 0), time.Unix(1e9, 0)))
 		}},
-		{"now a symlink", "no longer a regular file (now a symlink)", nil, func(t *testing.T, p string) {
+		{"now a symlink", "no longer a regular file (it or a directory above it is now a symlink)", nil, func(t *testing.T, p string) {
 			other := filepath.Join(t.TempDir(), "other")
 			must(t, os.WriteFile(other, []byte("5678"), 0o640))
 			must(t, os.Remove(p))
 			must(t, os.Symlink(other, p))
 		}},
+		{"under a symlink now", "no longer a regular file (it or a directory above it is now a symlink)", nil, func(t *testing.T, p string) {
+			// Its directory moved away, and a symlink in its place leads
+			// to a file of the same name and size outside the tree.
+			other := filepath.Join(t.TempDir(), "d")
+			must(t, os.Mkdir(other, 0o755))
+			must(t, os.WriteFile(filepath.Join(other, "f"), []byte("5678"), 0o640))
+			must(t, os.Rename(filepath.Dir(p), filepath.Dir(p)+".moved"))
+			must(t, os.Symlink(other, filepath.Dir(p)))
+		}},
 		{"vanished", "no such file", nil, func(t *testing.T, p string) { must(t, os.Remove(p)) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := writeTree(t, map[string][]byte{"f": old})
+			src := writeTree(t, map[string][]byte{"d/f": old})
 			ws, fw := fakes(1)
 			cfg := baseConfig(src, ws)
 			// Select runs in the walk after its stat of the file.
@@ -214,7 +241,7 @@ func TestRunSmallFileChangedSinceWalk(t *testing.T) {
 			}
 			res, err := Run(t.Context(), cfg)
 			if tc.want != "" {
-				if err == nil || !containsAll(err.Error(), filepath.Join(src, "f"), tc.want) {
+				if err == nil || !containsAll(err.Error(), filepath.Join(src, "d/f"), tc.want) {
 					t.Fatalf("err = %v, want %q", err, tc.want)
 				}
 				return
@@ -222,12 +249,12 @@ func TestRunSmallFileChangedSinceWalk(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkStored(t, map[string][]byte{"f": tc.stored}, fw, res, 1000)
-			fi, err := os.Stat(filepath.Join(src, "f"))
+			checkStored(t, map[string][]byte{"d/f": tc.stored}, fw, res, 1000)
+			fi, err := os.Stat(filepath.Join(src, "d/f"))
 			must(t, err)
 			ix, err := archive.ParseIndex([]byte(fw[0].root.Info), 1)
 			must(t, err)
-			if e := checkSideIndex(t, fw, ix, 1000)["f"]; e.MtimeNs != fi.ModTime().UnixNano() {
+			if e := checkSideIndex(t, fw, ix, 1000)["d/f"]; e.MtimeNs != fi.ModTime().UnixNano() {
 				t.Errorf("stored time %d, the file's %d", e.MtimeNs, fi.ModTime().UnixNano())
 			}
 		})

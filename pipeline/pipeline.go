@@ -127,6 +127,7 @@ type run struct {
 	router *router
 	res    *Result
 	files  *fileList
+	root   *walker.Root // the readers open files through it (open_linux.go)
 }
 
 func newRun(cfg Config) *run {
@@ -141,6 +142,12 @@ func newRun(cfg Config) *run {
 
 // store runs every stage until each payload is written.
 func (r *run) store(ctx context.Context) error {
+	root, err := walker.OpenRoot(r.cfg.Source, r.cfg.Walk.FollowSymlinks)
+	if err != nil {
+		return fmt.Errorf("source %s: %w", r.cfg.Source, err)
+	}
+	defer root.Close() // after g.Wait: every reader is done with it
+	r.root = root
 	g, ctx := errgroup.WithContext(ctx)
 
 	// entries: the walk runs ahead of the readers by at most this many small
@@ -188,7 +195,7 @@ func (r *run) store(ctx context.Context) error {
 	for i, w := range r.cfg.Writers {
 		g.Go(func() error { return r.write(ctx, i, w, toWriter[i]) })
 	}
-	err := g.Wait()
+	err = g.Wait()
 	if err != nil {
 		r.drain(parts, toWriter)
 	}

@@ -150,9 +150,9 @@ func (r *run) small(f *fileRec, seen fs.FileInfo) bool {
 // stamp the walk saw (same inode, size, modification and change times),
 // which also says it is still that regular file. A file that differs is
 // errRecheck (readFile reads it again to say how it changed); a file that
-// became a symlink is refused by the opener.
+// became a symlink, or lies under one now, is refused by the opener.
 func (r *run) readSmall(ctx context.Context, f *fileRec, seen fs.FileInfo) (*part, error) {
-	fh, err := openLean(r.path(f), r.cfg.Walk.FollowSymlinks)
+	fh, err := openLean(r.root, f.Rel, r.path(f))
 	if err != nil {
 		return nil, err
 	}
@@ -187,9 +187,9 @@ func (r *run) open(f *fileRec) (File, error) {
 	case r.cfg.Open != nil:
 		return r.cfg.Open(r.path(f))
 	case r.mappable(f):
-		return openMappable(r.path(f), r.cfg.Walk.FollowSymlinks)
+		return openMappable(r.root, f.Rel, r.path(f))
 	}
-	return openLean(r.path(f), r.cfg.Walk.FollowSymlinks)
+	return openLean(r.root, f.Rel, r.path(f))
 }
 
 // mappable is whether f's parts are mapped rather than read: large parts

@@ -59,7 +59,8 @@ type Options struct {
 	// directory with everything below it (dir is true). rel is the path
 	// relative to the root. Such entries are counted in Stats.Excluded.
 	Keep func(rel string, dir bool) bool
-	// ReadDir lists a directory; nil means os.ReadDir. Tests inject failures here.
+	// ReadDir lists a directory; nil means the Root's listing (os.ReadDir
+	// when symlinks are followed). Tests inject failures here.
 	ReadDir func(dir string) ([]os.DirEntry, error)
 	// Warn reports a skipped special file as it is found; may be nil.
 	Warn func(s Skip)
@@ -80,10 +81,12 @@ func Walk(ctx context.Context, root string, o Options, emit func(Entry) error) (
 	if !info.IsDir() {
 		return nil, fmt.Errorf("source %s: not a directory", root)
 	}
-	if o.ReadDir == nil {
-		o.ReadDir = os.ReadDir
+	r, err := OpenRoot(root, o.FollowSymlinks)
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", root, err)
 	}
-	w := &walk{ctx: ctx, o: o, emit: emit, st: &Stats{}}
+	defer r.Close()
+	w := &walk{ctx: ctx, o: o, emit: emit, st: &Stats{}, root: r}
 	err = w.dir(root, "", []fileID{idOf(info)})
 	return w.st, err
 }
@@ -93,6 +96,7 @@ type walk struct {
 	o    Options
 	emit func(Entry) error
 	st   *Stats
+	root *Root // lists directories below the root without symlinks (root_linux.go)
 }
 
 // fileID identifies a directory for loop protection when following links.
@@ -118,7 +122,13 @@ func (w *walk) dir(path, rel string, ancestors []fileID) error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	ents, err := w.o.ReadDir(path)
+	var ents []os.DirEntry
+	var err error
+	if w.o.ReadDir != nil {
+		ents, err = w.o.ReadDir(path)
+	} else {
+		ents, err = w.root.readDir(rel, path)
+	}
 	if err != nil {
 		return w.unreadable(rel, path, fmt.Errorf("cannot list directory: %w", err))
 	}

@@ -264,3 +264,56 @@ func TestKeepPrunes(t *testing.T) {
 		t.Errorf("excluded %d, files %d; want 3 and 2", st.Excluded, st.Files)
 	}
 }
+
+// TestWalkDirNowSymlink: a directory replaced by a symlink after its parent
+// was listed (here, while the parent's files are emitted) is not listed
+// through the symlink: the walk fails naming it, or with SkipUnreadable
+// lists it as unreadable; nothing from outside the tree is emitted.
+// Following symlinks, the user asked for the target.
+func TestWalkDirNowSymlink(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    Options
+		want []string
+	}{
+		{"fails", Options{}, nil},
+		{"skips", Options{SkipUnreadable: true}, []string{"a/f"}},
+		{"follows", Options{FollowSymlinks: true}, []string{"a/f", "a/sub/outside"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			root, other := t.TempDir(), t.TempDir()
+			mkfile(t, root, "a/f", 1)
+			mkfile(t, root, "a/sub/inside", 1)
+			mkfile(t, other, "outside", 1)
+			sub := filepath.Join(root, "a", "sub")
+			var got []string
+			st, err := Walk(context.Background(), root, tc.o, func(e Entry) error {
+				if e.Rel == "a/f" {
+					if err := os.Rename(sub, sub+".moved"); err != nil {
+						return err
+					}
+					if err := os.Symlink(other, sub); err != nil {
+						return err
+					}
+				}
+				got = append(got, e.Rel)
+				return nil
+			})
+			if tc.want == nil {
+				if err == nil || !strings.Contains(err.Error(), sub+": cannot list directory: now a symlink") || !errors.Is(err, ErrSymlinkNow) {
+					t.Fatalf("err = %v, want one naming %s", err, sub)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("emitted %q, want %q", got, tc.want)
+			}
+			if tc.o.SkipUnreadable && (len(st.Unreadable) != 1 || st.Unreadable[0].Path != "a/sub") {
+				t.Errorf("unreadable: %+v", st.Unreadable)
+			}
+		})
+	}
+}

@@ -93,6 +93,7 @@ fuzz: deps
 	go test ./selection/ -run='^$$' -fuzz=FuzzGlob -fuzztime=1m
 	go test ./selection/ -run='^$$' -fuzz=FuzzReadList -fuzztime=1m
 	go test ./archive/ -run='^$$' -fuzz=FuzzSideIndex -fuzztime=2m
+	go test ./archive/ -run='^$$' -fuzz=FuzzIndexEntry -fuzztime=1m
 	go test ./h5sink/ -run='^$$' -fuzz=FuzzProbeAnswers -fuzztime=2m
 	go test ./h5sink/ -run='^$$' -fuzz=FuzzStatName -fuzztime=1m
 	go test ./h5sink/ -run='^$$' -fuzz=FuzzHeapObject -fuzztime=1m

@@ -316,7 +316,11 @@ func jsonPart(rel string, k, nparts int, p archive.SidePart) archive.Part {
 		jp.Chunk = archive.Ptr(k)
 	}
 	if p.Compressed {
-		jp.Compression = archive.Blosc2Method()
+		jp.Compression = blosc2Method
 	}
 	return jp
 }
+
+// blosc2Method is every compressed part's Compression, shared: the encoder
+// only reads it.
+var blosc2Method = archive.Blosc2Method()

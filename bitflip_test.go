@@ -340,6 +340,25 @@ func TestBitFlipSweepOriginal(t *testing.T) {
 	checkSweep(t, rs, members, src)
 }
 
+// TestDamageNamedLikeErrno: a damaged member whose name spells libhdf5's
+// errno field is reported as damage (exit 3), not as an I/O failure (exit
+// 1, "input/output error"), by every read command, naming the file.
+func TestDamageNamedLikeErrno(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "acq, errno = 5, error message = 'Input', x.h5")
+	if err := os.WriteFile(bad, bytes.Repeat([]byte("not HDF5 "), 600), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"ls"}, {"verify"}, {"cat", "-p", "a"}, {"unpack", "-d", filepath.Join(dir, "out")}} {
+		r := runBin(t, append(args, bad)...)
+		wantFail(t, args[0], r, 3, bad+": not a readable HDF5 file")
+		if strings.Contains(r.stderr, "input/output error") {
+			t.Errorf("%s: the message says an I/O failure:\n%s", args[0], r.stderr)
+		}
+	}
+}
+
 // TestCrashingMetadataIsDamage: one byte of the original's single.h5 that
 // makes libhdf5 die of SIGSEGV opening it. Every read command reports the
 // member as damaged (exit 3) instead of dying with a Go crash dump.

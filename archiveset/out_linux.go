@@ -20,6 +20,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hdf5vault/hdf5vault/internal/eintr"
 )
 
 // output is a restored file being written under its temporary name.
@@ -41,7 +43,7 @@ func create(d *dirRoot, tmp, full string, f *File) (*output, error) {
 		u := umask()
 		chmod = d.acl || u < 0 || mode&uint32(u) != 0
 	}
-	fd, err := retry(func() (int, error) {
+	fd, err := eintr.Retry(func() (int, error) {
 		return unix.Openat(d.fd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, mode)
 	})
 	if err != nil {
@@ -70,13 +72,13 @@ func (o *output) Write(b []byte) (int, error) {
 // finish sets the recorded mode and mtime and closes the file.
 func (o *output) finish() error {
 	if o.chmod {
-		if _, err := retry(func() (int, error) { return 0, unix.Fchmod(o.fd, uint32(perm(o.f))) }); err != nil {
+		if _, err := eintr.Retry(func() (int, error) { return 0, unix.Fchmod(o.fd, uint32(perm(o.f))) }); err != nil {
 			return &fs.PathError{Op: "chmod", Path: o.tmp, Err: err}
 		}
 	}
 	if o.f.MtimeNs != nil {
 		ts := [2]unix.Timespec{{Nsec: unix.UTIME_OMIT}, unix.NsecToTimespec(*o.f.MtimeNs)}
-		if _, err := retry(func() (int, error) { return 0, futimens(o.fd, &ts) }); err != nil {
+		if _, err := eintr.Retry(func() (int, error) { return 0, futimens(o.fd, &ts) }); err != nil {
 			return &fs.PathError{Op: "futimens", Path: o.tmp, Err: err}
 		}
 	}
@@ -103,7 +105,7 @@ func (o *output) abort() {
 		unix.Close(o.fd)
 		o.fd = -1
 	}
-	retry(func() (int, error) { return 0, unix.Unlinkat(o.d.fd, o.tmp, 0) })
+	eintr.Retry(func() (int, error) { return 0, unix.Unlinkat(o.d.fd, o.tmp, 0) })
 }
 
 // publish gives the finished temporary file its real name in one call
@@ -111,7 +113,7 @@ func (o *output) abort() {
 // RENAME_NOREPLACE, through link(2) (and, without hard links, a check and
 // a rename).
 func publish(d *dirRoot, tmp, name, full string) error {
-	_, err := retry(func() (int, error) { return 0, unix.Renameat2(d.fd, tmp, d.fd, name, unix.RENAME_NOREPLACE) })
+	_, err := eintr.Retry(func() (int, error) { return 0, unix.Renameat2(d.fd, tmp, d.fd, name, unix.RENAME_NOREPLACE) })
 	switch {
 	case err == nil:
 		return nil
@@ -121,16 +123,6 @@ func publish(d *dirRoot, tmp, name, full string) error {
 		return linkPublish(d.Root, tmp, name, full)
 	}
 	return &os.LinkError{Op: "rename", Old: tmp, New: full, Err: err}
-}
-
-// retry repeats a system call interrupted by a signal.
-func retry(call func() (int, error)) (int, error) {
-	for {
-		n, err := call()
-		if err != unix.EINTR {
-			return n, err
-		}
-	}
 }
 
 // defaultACL reports whether files created in dir may get other bits than

@@ -21,31 +21,60 @@ type errBuf [C.HV_ERRLEN]C.char
 
 func (e *errBuf) ptr() *C.char { return &e[0] }
 
-func (e *errBuf) err() error {
-	s := C.GoString(e.ptr())
+func (e *errBuf) err() error { return e.errAbout("") }
+
+// errAbout is err for a call on the file at path: the path (any bytes a
+// file may be named with) is left out when the message is searched for
+// an operating-system error, so that a damaged file named like
+// "x, errno = 5, error message = 'y'.h5" is damage, not an I/O failure.
+func (e *errBuf) errAbout(path string) error { return libError(C.GoString(e.ptr()), path) }
+
+// libError is errAbout's error for libhdf5's message s.
+func libError(s, path string) error {
 	if s == "" {
 		s = "libhdf5 call failed"
 	}
-	if n := libErrno(s); n != 0 {
+	search := s
+	if path != "" {
+		search = strings.ReplaceAll(s, path, "")
+	}
+	if n := libErrno(search); n != 0 {
 		return &sysError{msg: s, errno: n}
 	}
 	return errors.New(s)
 }
 
 // libErrno finds the operating-system error libhdf5 reports in its message
-// ("errno = 24"), so that callers can tell an I/O or resource failure from
-// a damaged file with errors.As(err, *syscall.Errno).
+// (", errno = 24, error message = '...'", after the file's name), so that
+// callers can tell an I/O or resource failure from a damaged file with
+// errors.As(err, *syscall.Errno). Only the last such field counts: one in
+// a name comes before libhdf5's own.
 func libErrno(msg string) syscall.Errno {
-	_, after, ok := strings.Cut(msg, "errno = ")
-	if !ok {
+	const field, next = ", errno = ", ", error message = '"
+	i := strings.LastIndex(msg, field)
+	if i < 0 {
 		return 0
 	}
-	end := strings.IndexFunc(after, func(r rune) bool { return r < '0' || r > '9' })
-	if end < 0 {
-		end = len(after)
+	digits, rest := leadingDigits(msg[i+len(field):])
+	if !strings.HasPrefix(rest, next) {
+		return 0
 	}
-	n, err := strconv.Atoi(after[:end])
-	if err != nil || n <= 0 {
+	return errnoOf(digits)
+}
+
+// leadingDigits splits s after its leading decimal digits.
+func leadingDigits(s string) (digits, rest string) {
+	end := strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	if end < 0 {
+		end = len(s)
+	}
+	return s[:end], s[end:]
+}
+
+// errnoOf is the positive errno the digits spell, or 0.
+func errnoOf(digits string) syscall.Errno {
+	n, err := strconv.Atoi(digits)
+	if err != nil || n <= 0 || n > 4095 {
 		return 0
 	}
 	return syscall.Errno(n)
@@ -83,10 +112,26 @@ func classify(err error) error {
 // childError is the error a probe child reported as text: a failure when
 // it names an operating-system error, damage otherwise.
 func childError(msg string) error {
-	if n := libErrno(msg); n != 0 {
+	if n := trailingErrno(msg); n != 0 {
 		return &sysError{msg: msg, errno: n}
 	}
 	return archive.Damaged(errors.New(msg))
+}
+
+// trailingErrno is the errno that sysError.Error puts at the very end of
+// its message ("(errno = 24)"), where no file name reaches; 0 if absent.
+func trailingErrno(msg string) syscall.Errno {
+	const open = "(errno = "
+	rest, ok := strings.CutSuffix(msg, ")")
+	i := strings.LastIndex(rest, open)
+	if !ok || i < 0 {
+		return 0
+	}
+	digits, tail := leadingDigits(rest[i+len(open):])
+	if tail != "" {
+		return 0
+	}
+	return errnoOf(digits)
 }
 
 // cstr returns s as a C string and the function that frees it.

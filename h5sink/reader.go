@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -71,14 +72,24 @@ func Open(path string) (*Reader, error) {
 func openFD(path string) (*os.File, int64, error) {
 	fd, err := os.Open(path)
 	if err != nil {
-		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, err)
+		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, pathless(err))
 	}
 	st, err := fd.Stat()
 	if err != nil {
 		fd.Close()
-		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, err)
+		return nil, 0, fmt.Errorf("h5sink: open %s: %w", path, pathless(err))
 	}
 	return fd, st.Size(), nil
+}
+
+// pathless is err without the path an *fs.PathError repeats: the message
+// around it names the file once.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // openDirect opens path with libhdf5 in this process.
@@ -93,10 +104,10 @@ func openDirect(path string) (*Reader, error) {
 	id := C.hv_fopen(cpath, e.ptr())
 	if id < 0 {
 		fd.Close()
-		if err := e.err(); archive.IsFailure(err) {
+		if err := e.errAbout(path); archive.IsFailure(err) {
 			return nil, fmt.Errorf("h5sink: open %s: %w", path, err)
 		}
-		return nil, fmt.Errorf("h5sink: open %s: not a readable HDF5 file (truncated or damaged?): %w", path, archive.Damaged(e.err()))
+		return nil, fmt.Errorf("h5sink: open %s: not a readable HDF5 file (truncated or damaged?): %w", path, archive.Damaged(e.errAbout(path)))
 	}
 	r := &Reader{path: path, size: size, fd: fd, file: id}
 	if r.root, err = readRoot(id); err != nil {
@@ -343,7 +354,7 @@ func (r *Reader) statDirect(dataset string, attrs bool) (dsetInfo, archive.Datas
 		withAttrs = 1
 	}
 	if C.hv_stat(r.file, cname, withAttrs, &d, e.ptr()) < 0 {
-		return dsetInfo{}, archive.DatasetAttrs{}, classify(e.err())
+		return dsetInfo{}, archive.DatasetAttrs{}, classify(e.errAbout(r.path))
 	}
 	var a archive.DatasetAttrs
 	if d.has_compression != 0 {
@@ -436,7 +447,7 @@ func (r *Reader) readLibrary(dataset string, info archive.DatasetInfo, filtered 
 	defer free()
 	var e errBuf
 	if C.hv_dread(r.file, cname, unsafe.Pointer(&dst[n]), C.int64_t(info.Size), e.ptr()) < 0 {
-		return dst[:n], fmt.Errorf("h5sink: %s: dataset %q: %w", r.path, dataset, e.err())
+		return dst[:n], fmt.Errorf("h5sink: %s: dataset %q: %w", r.path, dataset, e.errAbout(r.path))
 	}
 	return dst, nil
 }
@@ -457,7 +468,7 @@ func (r *Reader) Close() error {
 	rc := C.hv_fclose(r.file, e.ptr())
 	r.file = -1
 	if rc < 0 {
-		return fmt.Errorf("h5sink: close %s: %w", r.path, e.err())
+		return fmt.Errorf("h5sink: close %s: %w", r.path, e.errAbout(r.path))
 	}
 	return ferr
 }

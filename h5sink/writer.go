@@ -53,11 +53,11 @@ func Create(path string, o Options) (*Writer, error) {
 	var e errBuf
 	id := C.hv_fcreate(cpath, &fo, e.ptr())
 	if id < 0 {
-		return nil, fmt.Errorf("h5sink: create %s: %w", path, e.err())
+		return nil, fmt.Errorf("h5sink: create %s: %w", path, e.errAbout(path))
 	}
 	w := &Writer{path: path, opts: o, file: id, groups: make(map[string]C.hid_t)}
 	if C.hv_wctx_init(&w.ctx, e.ptr()) < 0 {
-		err := e.err()
+		err := e.errAbout(w.path)
 		w.Abort()
 		return nil, fmt.Errorf("h5sink: create %s: %w", path, err)
 	}
@@ -108,7 +108,7 @@ func (w *Writer) put(dataset string, payload []byte, a archive.DatasetAttrs) (in
 		C.int64_t(a.Chunk), C.int64_t(a.NumChunks), &off, e.ptr())
 	libMu.Unlock()
 	if rc < 0 {
-		return -1, e.err()
+		return -1, e.errAbout(w.path)
 	}
 	if !w.opts.H5Dwrite {
 		if err := w.writePayload(payload, int64(off)); err != nil {
@@ -117,7 +117,7 @@ func (w *Writer) put(dataset string, payload []byte, a archive.DatasetAttrs) (in
 	}
 	if w.opts.FlushEach {
 		if C.hv_fflush(w.file, e.ptr()) < 0 {
-			return -1, e.err()
+			return -1, e.errAbout(w.path)
 		}
 	}
 	return int64(off), nil
@@ -274,7 +274,7 @@ func (w *Writer) createBatch(batch []archive.Put) (int, error) {
 		&b.sizes[0], &b.chunks[0], &b.nchunks[0], &b.offs[0], &failed, e.ptr())
 	libMu.Unlock()
 	if rc < 0 {
-		return int(failed), e.err()
+		return int(failed), e.errAbout(w.path)
 	}
 	for i := range batch {
 		batch[i].Offset = int64(b.offs[i])
@@ -304,7 +304,7 @@ func (w *Writer) group(dir string) (C.hid_t, error) {
 	var e errBuf
 	g := C.hv_gcreate(loc, cname, e.ptr())
 	if g < 0 {
-		return -1, fmt.Errorf("group %q: %w", dir, e.err())
+		return -1, fmt.Errorf("group %q: %w", dir, e.errAbout(w.path))
 	}
 	w.groups[dir] = g
 	return g, nil
@@ -386,7 +386,7 @@ func (w *Writer) closeHDF5() error {
 	rc := C.hv_fclose(w.file, e.ptr())
 	w.file = -1
 	if rc < 0 {
-		return e.err()
+		return e.errAbout(w.path)
 	}
 	return nil
 }
@@ -418,7 +418,7 @@ func Reopen(path string) (*Writer, error) {
 	id := C.hv_fopen_rw(cpath, e.ptr())
 	libMu.Unlock()
 	if id < 0 {
-		return nil, fmt.Errorf("h5sink: reopen %s: %w", path, e.err())
+		return nil, fmt.Errorf("h5sink: reopen %s: %w", path, e.errAbout(path))
 	}
 	w := &Writer{path: path, file: id, groups: make(map[string]C.hid_t)}
 	fail := func(err error) (*Writer, error) {
@@ -430,12 +430,12 @@ func Reopen(path string) (*Writer, error) {
 		return nil, fmt.Errorf("h5sink: reopen %s: %w", path, err)
 	}
 	if C.hv_wctx_init(&w.ctx, e.ptr()) < 0 {
-		return fail(e.err())
+		return fail(e.errAbout(w.path))
 	}
 	cname, freeName := cstr(archive.SideIndexName)
 	defer freeName()
 	if C.hv_unlink(id, cname, e.ptr()) < 0 {
-		return fail(e.err())
+		return fail(e.errAbout(w.path))
 	}
 	fd, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {

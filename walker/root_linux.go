@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hdf5vault/hdf5vault/internal/eintr"
 )
 
 // Root is a source directory held open, so that what a run lists and opens
@@ -35,7 +37,7 @@ func OpenRoot(path string, follow bool) (*Root, error) {
 	if follow || noOpenat2.Load() {
 		return r, nil
 	}
-	fd, err := retryEINTR(func() (int, error) {
+	fd, err := eintr.Retry(func() (int, error) {
 		return unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	})
 	if err != nil {
@@ -68,7 +70,7 @@ func (r *Root) OpenFile(rel, full string, flags int) (int, error) {
 		// RESOLVE_NO_SYMLINKS covers the last component too, and says
 		// ELOOP where O_NOFOLLOW with O_DIRECTORY would say ENOTDIR.
 		how := unix.OpenHow{Flags: uint64(flags), Resolve: unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_BENEATH}
-		fd, err := retryEINTR(func() (int, error) { return unix.Openat2(r.fd, rel, &how) })
+		fd, err := eintr.Retry(func() (int, error) { return unix.Openat2(r.fd, rel, &how) })
 		switch {
 		case err == nil:
 			return fd, nil
@@ -83,7 +85,7 @@ func (r *Root) OpenFile(rel, full string, flags int) (int, error) {
 	if !r.follow {
 		flags |= unix.O_NOFOLLOW
 	}
-	fd, err := retryEINTR(func() (int, error) { return unix.Open(full, flags, 0) })
+	fd, err := eintr.Retry(func() (int, error) { return unix.Open(full, flags, 0) })
 	switch {
 	case err == unix.ELOOP && !r.follow:
 		return -1, &fs.PathError{Op: "open", Path: full, Err: ErrSymlinkNow}
@@ -109,13 +111,4 @@ func (r *Root) readDir(rel, path string) ([]os.DirEntry, error) {
 		return nil, err
 	}
 	return listFD(fd, path)
-}
-
-func retryEINTR(call func() (int, error)) (int, error) {
-	for {
-		fd, err := call()
-		if err != unix.EINTR {
-			return fd, err
-		}
-	}
 }

@@ -230,6 +230,20 @@ func stopCreateAt(t *testing.T, p, call string, args ...string) (*exec.Cmd, *byt
 	return cmd, &errb
 }
 
+// changeStopped stops create at its first call on p (stopCreateAt), makes
+// change while it is stopped, resumes it until it exits and returns its
+// exit code and stderr; a change that fails fails the test.
+func changeStopped(t *testing.T, p, call string, change func() error, args ...string) (int, *bytes.Buffer) {
+	t.Helper()
+	cmd, errb := stopCreateAt(t, p, call, args...)
+	err := change()
+	code := resumeStopped(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return code, errb
+}
+
 // resumeStopped resumes a create stopped by stopCreateAt until it exits and
 // returns its exit code. strace counts calls per thread, so a later call
 // on another thread may stop it again: it is resumed until it is done.
@@ -516,16 +530,14 @@ func TestFaultSourceChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := t.TempDir()
-		cmd, errb := stopCreateAt(t, p, "read", "-w", "2", src, filepath.Join(out, "grow"))
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
-		if err == nil {
-			_, err = f.Write(bytes.Repeat([]byte{0x55}, 4096))
-			f.Close()
-		}
-		code := resumeStopped(cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code, errb := changeStopped(t, p, "read", func() error {
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+			if err == nil {
+				_, err = f.Write(bytes.Repeat([]byte{0x55}, 4096))
+				f.Close()
+			}
+			return err
+		}, "-w", "2", src, filepath.Join(out, "grow"))
 		if code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
 		}
@@ -561,15 +573,12 @@ func TestFaultSourceChanges(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := t.TempDir()
-		cmd, errb := stopCreateAt(t, p, "newfstatat", "-w", "2", src, filepath.Join(out, "link"))
-		err = os.Remove(p)
-		if err == nil {
-			err = os.Symlink(other, p)
-		}
-		code := resumeStopped(cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code, errb := changeStopped(t, p, "newfstatat", func() error {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Symlink(other, p)
+		}, "-w", "2", src, filepath.Join(out, "link"))
 		if code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
 		}
@@ -602,15 +611,12 @@ func TestFaultSourceChanges(t *testing.T) {
 			}
 		}
 		out := t.TempDir()
-		cmd, errb := stopCreateAt(t, p, "newfstatat", "-w", "2", src, filepath.Join(out, "dirlink"))
-		err := os.Rename(well, well+".moved")
-		if err == nil {
-			err = os.Symlink(other, well)
-		}
-		code := resumeStopped(cmd)
-		if err != nil {
-			t.Fatal(err)
-		}
+		code, errb := changeStopped(t, p, "newfstatat", func() error {
+			if err := os.Rename(well, well+".moved"); err != nil {
+				return err
+			}
+			return os.Symlink(other, well)
+		}, "-w", "2", src, filepath.Join(out, "dirlink"))
 		if code != 1 {
 			t.Fatalf("exit %d, want 1\n%s", code, errb.String())
 		}

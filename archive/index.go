@@ -87,12 +87,7 @@ func AppendIndexEntry(b *bytes.Buffer, first bool, path string, parts []Part) er
 	}
 	b.WriteString(": ")
 	if parts == nil || !originalKeysOnly(parts) { // nil is "null"
-		v, err := json.Marshal(parts)
-		if err != nil {
-			return err
-		}
-		b.Write(v)
-		return nil
+		return appendMarshal(b, parts)
 	}
 	b.WriteByte('[')
 	for i := range parts {
@@ -152,17 +147,22 @@ func appendOriginalPart(b *bytes.Buffer, comma bool, p *Part) error {
 func appendJSONString(b *bytes.Buffer, s string) error {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			v, err := json.Marshal(s)
-			if err != nil {
-				return err
-			}
-			b.Write(v)
-			return nil
+			return appendMarshal(b, s)
 		}
 	}
 	b.WriteByte('"')
 	b.WriteString(s)
 	b.WriteByte('"')
+	return nil
+}
+
+// appendMarshal appends v as encoding/json writes it.
+func appendMarshal(b *bytes.Buffer, v any) error {
+	out, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b.Write(out)
 	return nil
 }
 

@@ -55,10 +55,8 @@ func create(d *dirRoot, tmp, full string, f *File) (*output, error) {
 func (o *output) Write(b []byte) (int, error) {
 	n := 0
 	for n < len(b) {
-		m, err := unix.Write(o.fd, b[n:])
+		m, err := eintr.Retry(func() (int, error) { return unix.Write(o.fd, b[n:]) })
 		switch {
-		case err == unix.EINTR:
-			continue
 		case err != nil:
 			return n, &fs.PathError{Op: "write", Path: o.full, Err: err}
 		case m == 0:

@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/hdf5vault/hdf5vault/internal/eintr"
 )
 
 // writeVec writes bufs back to back at off with as few pwritev calls as the
@@ -13,10 +15,7 @@ func writeVec(f *os.File, bufs [][]byte, off int64) (int64, error) {
 	var done int64
 	fd := int(f.Fd())
 	for len(bufs) > 0 {
-		n, err := unix.Pwritev(fd, bufs[:min(len(bufs), maxIovecs)], off+done)
-		if err == unix.EINTR {
-			continue
-		}
+		n, err := eintr.Retry(func() (int, error) { return unix.Pwritev(fd, bufs[:min(len(bufs), maxIovecs)], off+done) })
 		if err != nil {
 			return done, &fs.PathError{Op: "write", Path: f.Name(), Err: err}
 		}

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hdf5vault/hdf5vault/internal/eintr"
 	"github.com/hdf5vault/hdf5vault/walker"
 )
 
@@ -24,9 +25,9 @@ import (
 // did, is not followed (walker.Root): it is refused as no longer a regular
 // file.
 func openLean(root *walker.Root, rel, path string) (File, error) {
-	fd, err := root.OpenFile(rel, path, syscall.O_RDONLY)
+	fd, err := openSource(root, rel, path)
 	if err != nil {
-		return nil, symlinkNow(err)
+		return nil, err
 	}
 	return &leanFile{fd: fd, path: path}, nil
 }
@@ -35,21 +36,22 @@ func openLean(root *walker.Root, rel, path string) (File, error) {
 // or under one, when it is opened.
 var errSymlinkNow = errors.New("no longer a regular file (it or a directory above it is now a symlink)")
 
-// symlinkNow is err, or errSymlinkNow for walker.ErrSymlinkNow: the
-// message around it names the file.
-func symlinkNow(err error) error {
+// openSource opens rel for reading through root; a symlink in the way is
+// errSymlinkNow (the message around it names the file).
+func openSource(root *walker.Root, rel, path string) (int, error) {
+	fd, err := root.OpenFile(rel, path, syscall.O_RDONLY)
 	if errors.Is(err, walker.ErrSymlinkNow) {
-		return errSymlinkNow
+		return -1, errSymlinkNow
 	}
-	return err
+	return fd, err
 }
 
 // openMappable opens a file whose parts will be mapped: mapPart needs an
 // *os.File. It refuses a symlink like openLean.
 func openMappable(root *walker.Root, rel, path string) (File, error) {
-	fd, err := root.OpenFile(rel, path, syscall.O_RDONLY)
+	fd, err := openSource(root, rel, path)
 	if err != nil {
-		return nil, symlinkNow(err)
+		return nil, err
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }
@@ -64,32 +66,22 @@ func (f *leanFile) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for {
-		n, err := syscall.Read(f.fd, p)
-		switch {
-		case err == syscall.EINTR:
-			continue
-		case err != nil:
-			return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
-		case n == 0:
-			return 0, io.EOF
-		}
-		return n, nil
+	n, err := eintr.Retry(func() (int, error) { return syscall.Read(f.fd, p) })
+	switch {
+	case err != nil:
+		return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
+	case n == 0:
+		return 0, io.EOF
 	}
+	return n, nil
 }
 
 func (f *leanFile) Stat() (fs.FileInfo, error) {
 	var st syscall.Stat_t
-	for {
-		err := syscall.Fstat(f.fd, &st)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "stat", Path: f.path, Err: err}
-		}
-		return &statInfo{name: filepath.Base(f.path), st: st}, nil
+	if _, err := eintr.Retry(func() (int, error) { return 0, syscall.Fstat(f.fd, &st) }); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: f.path, Err: err}
 	}
+	return &statInfo{name: filepath.Base(f.path), st: st}, nil
 }
 
 // Close closes the descriptor once; a second Close is an error, as with

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"slices"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +23,6 @@ import (
 // source are stored under a name inside it. Kernels before 5.6 (no
 // openat2) get plain opens by path, refusing only a final symlink.
 type Root struct {
-	path   string
 	follow bool
 	fd     int // -1 when following symlinks or without openat2
 }
@@ -33,7 +34,7 @@ var noOpenat2 atomic.Bool
 // OpenRoot holds path open (following it: the user named it). Its error
 // is the system's, without the path.
 func OpenRoot(path string, follow bool) (*Root, error) {
-	r := &Root{path: path, follow: follow, fd: -1}
+	r := &Root{follow: follow, fd: -1}
 	if follow || noOpenat2.Load() {
 		return r, nil
 	}
@@ -111,4 +112,14 @@ func (r *Root) readDir(rel, path string) ([]os.DirEntry, error) {
 		return nil, err
 	}
 	return listFD(fd, path)
+}
+
+// listFD lists the open directory fd (path for messages and for the
+// entries' lstat), sorted by name as os.ReadDir sorts, and closes it.
+func listFD(fd int, path string) ([]os.DirEntry, error) {
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	slices.SortFunc(ents, func(a, b os.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return ents, err
 }

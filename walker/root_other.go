@@ -10,13 +10,10 @@ import (
 
 // Root is the source directory; on this platform paths are opened by name
 // (root_linux.go resolves them from the held directory).
-type Root struct {
-	path   string
-	follow bool
-}
+type Root struct{}
 
-// OpenRoot returns the root at path.
-func OpenRoot(path string, follow bool) (*Root, error) { return &Root{path: path, follow: follow}, nil }
+// OpenRoot returns the root; nothing is held open here.
+func OpenRoot(string, bool) (*Root, error) { return &Root{}, nil }
 
 // Close does nothing here.
 func (r *Root) Close() error { return nil }

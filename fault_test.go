@@ -230,6 +230,30 @@ func stopCreateAt(t *testing.T, p, call string, args ...string) (*exec.Cmd, *byt
 	return cmd, &errb
 }
 
+// TestCreateWithoutOpenat2: on a kernel without openat2 (strace makes it
+// fail with ENOSYS), create tries it once, then opens every directory and
+// file by path as before, and the set holds the tree.
+func TestCreateWithoutOpenat2(t *testing.T) {
+	strace := needStrace(t)
+	src := genTree(t, 20)
+	set := filepath.Join(t.TempDir(), "old")
+	calls := straceCounts(t, strace, []string{"-e", "trace=openat2,openat", "-e", "inject=openat2:error=ENOSYS"},
+		"create", "-q", "-w", "2", src, set)
+	files := 0
+	filepath.WalkDir(src, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			files++
+		}
+		return err
+	})
+	if calls["openat2"] != 1 || calls["openat"] < files {
+		t.Errorf("openat2 %d calls (want 1, then none), openat %d for %d files", calls["openat2"], calls["openat"], files)
+	}
+	if r := runBin(t, "check", "-d", src, set); r.code != 0 {
+		t.Fatalf("check of the set made without openat2: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
 // changeStopped stops create at its first call on p (stopCreateAt), makes
 // change while it is stopped, resumes it until it exits and returns its
 // exit code and stderr; a change that fails fails the test.
